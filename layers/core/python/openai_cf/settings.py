@@ -1,0 +1,106 @@
+"""Typed settings, read once from the environment.
+
+Nothing here touches the network: on AWS the two tokens are resolved from Secrets Manager by
+`secrets.py` the first time they are needed, not at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4"
+
+
+class SettingsError(ValueError):
+    """The environment describes an impossible configuration (raised at start-up, never per request)."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # Bearer tokens accepted by the API (comma-separated in ACCESS_TOKEN).
+    access_tokens: tuple[str, ...] = ()
+    cloudflare_account_id: str | None = None
+    cloudflare_api_token: str | None = None
+    cloudflare_api_base_url: str = DEFAULT_API_BASE_URL
+    # Optional AI Gateway id for the gateway REST API on api.cloudflare.com (`cf-aig-gateway-id`).
+    cloudflare_ai_gateway_id: str | None = None
+    # A label for logs and the serve banner: "workers-ai" or "emulator".
+    upstream_label: str = "workers-ai"
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    # Workers AI defaults to 256 new tokens; we never let that cut answers silently.
+    default_max_tokens: int = 4096
+    upstream_connect_timeout: float = 5.0
+    upstream_read_timeout: float = 120.0
+    upstream_max_retries: int = 2
+    max_request_bytes: int = 6 * 1024 * 1024
+    # Seconds of upstream silence before an SSE keep-alive comment is sent.
+    sse_keepalive_seconds: float = 15.0
+    catalog_ttl_seconds: float = 600.0
+    # Image URLs in chat messages are fetched by us (Workers AI takes only data: URLs).
+    image_fetch_max_bytes: int = 10 * 1024 * 1024
+    image_fetch_timeout: float = 10.0
+    # Loopback/private image URLs are refused unless this is set (tests and local development only).
+    image_fetch_allow_private: bool = False
+
+    @property
+    def has_cloudflare_credentials(self) -> bool:
+        return bool(self.cloudflare_account_id and self.cloudflare_api_token)
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _aliases(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"MODEL_ALIASES must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SettingsError('MODEL_ALIASES must be a JSON object of strings, e.g. {"gpt-4o": "@cf/…"}')
+    return value
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    tokens = tuple(t.strip() for t in env.get("ACCESS_TOKEN", "").split(",") if t.strip())
+    try:
+        return Settings(
+            access_tokens=tokens,
+            cloudflare_account_id=env.get("CLOUDFLARE_ACCOUNT_ID") or None,
+            cloudflare_api_token=env.get("CLOUDFLARE_API_TOKEN") or None,
+            cloudflare_api_base_url=(env.get("CLOUDFLARE_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
+            cloudflare_ai_gateway_id=env.get("CLOUDFLARE_AI_GATEWAY_ID") or None,
+            upstream_label=env.get("OPENAI_CF_UPSTREAM_LABEL") or "workers-ai",
+            model_aliases=_aliases(env.get("MODEL_ALIASES")),
+            default_max_tokens=int(_float(env, "OPENAI_CF_DEFAULT_MAX_TOKENS", 4096)),
+            upstream_connect_timeout=_float(env, "OPENAI_CF_CONNECT_TIMEOUT", 5.0),
+            upstream_read_timeout=_float(env, "OPENAI_CF_READ_TIMEOUT", 120.0),
+            upstream_max_retries=int(_float(env, "OPENAI_CF_MAX_RETRIES", 2)),
+            sse_keepalive_seconds=_float(env, "OPENAI_CF_SSE_KEEPALIVE_SECONDS", 15.0),
+            image_fetch_allow_private=env.get("OPENAI_CF_IMAGE_FETCH_ALLOW_PRIVATE", "") == "1",
+        )
+    except ValidationError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    return settings_from_env()
