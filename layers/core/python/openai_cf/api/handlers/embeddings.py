@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openai_cf.api.app import services
+from openai_cf.api.parsing import parse_model, read_json
+from openai_cf.api.responses import json_response
+from openai_cf.schemas.embeddings import EmbeddingCreateParams
+
+
+async def create_embedding(request: Request) -> Response:
+    svc = services(request)
+    params = parse_model(EmbeddingCreateParams, await read_json(request, svc.settings.max_request_bytes))
+    return json_response(await run_in_threadpool(svc.embeddings.create, params))

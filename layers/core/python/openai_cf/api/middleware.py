@@ -1,0 +1,144 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and costs latency).
+
+`RequestContext` gives every response `x-request-id`, `openai-processing-ms` and `openai-version`,
+logs one structured line per request (never bodies or keys), and turns any failure that escaped
+the app into the OpenAI envelope. `BearerAuth` guards every route with a constant-time compare.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openai_cf.api.responses import dumps, error_body
+from openai_cf.errors import AuthenticationError, OpenAICFError, PayloadTooLargeError
+
+logger = logging.getLogger("openai_cf.access")
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"x-amzn-request-context":
+            # Behind the Lambda Web Adapter: reuse API Gateway's request id so logs line up.
+            try:
+                request_id = json.loads(value).get("requestId")
+            except ValueError:
+                break
+            if isinstance(request_id, str) and request_id:
+                return f"req_{request_id.replace('-', '')}"
+    return f"req_{secrets.token_hex(16)}"
+
+
+async def send_error(send: Send, error: OpenAICFError, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = dumps(error_body(error))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in error.headers().items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = self.clock()
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                elapsed = int((self.clock() - started) * 1000)
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    (b"openai-processing-ms", str(elapsed).encode()),
+                    (b"openai-version", b"2020-10-01"),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            if not response_started:
+                await send_error(send_with_headers, OpenAICFError("The server had an error processing your request."))
+        finally:
+            logger.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "latency_ms": round((self.clock() - started) * 1000, 2),
+                },
+            )
+
+
+class BearerAuth:
+    def __init__(self, app: ASGIApp, tokens: Callable[[], Sequence[str]]) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        presented = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"authorization":
+                presented = value
+                break
+        scheme, _, token = presented.partition(b" ")
+        if scheme.lower() != b"bearer" or not token.strip():
+            await send_error(send, _auth_error("You didn't provide an API key. Send it as 'Authorization: Bearer <token>'."))
+            return
+        # Compare against every key without short-circuiting, each in constant time.
+        matched = False
+        for candidate in self.tokens():
+            matched |= hmac.compare_digest(token.strip(), candidate.encode())
+        if not matched:
+            await send_error(send, _auth_error("Incorrect API key provided."))
+            return
+        await self.app(scope, receive, send)
+
+
+def _auth_error(message: str) -> AuthenticationError:
+    return AuthenticationError(message, should_retry=False)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit (API Gateway's is 6 MB) before reading them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: Callable[[], int]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limit = self.max_bytes()
+            for name, value in scope.get("headers") or ():
+                if name == b"content-length" and value.isdigit() and int(value) > limit:
+                    await send_error(send, too_large(limit))
+                    return
+        await self.app(scope, receive, send)
+
+
+def too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"Request body is larger than the {limit // (1024 * 1024)} MB limit.")

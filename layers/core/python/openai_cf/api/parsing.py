@@ -1,0 +1,87 @@
+"""Request bodies → pydantic wire models, with OpenAI-shaped 400s that name the `param`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from starlette.requests import Request
+
+from openai_cf.api.middleware import too_large
+from openai_cf.errors import InvalidRequestError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Union branch labels pydantic puts in error locations; they are not part of the client's path.
+_TYPE_LABELS = {"str", "int", "float", "bool", "list", "dict", "none", "null", "function", "custom"}
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        raise InvalidRequestError(
+            "We could not parse the JSON body of your request: the body is empty. "
+            "Send a JSON object with Content-Type: application/json."
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+            "your HTTP library correctly. The OpenAI API expects a JSON payload.)"
+        ) from exc
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise InvalidRequestError("The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def param_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            continue
+        if part in _TYPE_LABELS or any(c in part for c in "[]-,") or part.startswith("function-"):
+            continue
+        if _is_role_tag(path, part):
+            continue
+        path += f".{part}" if path else part
+    return path
+
+
+def _is_role_tag(path: str, part: str) -> bool:
+    return path.endswith("]") and part in {"system", "developer", "user", "assistant", "tool", "text", "image_url"}
+
+
+def validation_error(exc: ValidationError) -> InvalidRequestError:
+    errors = exc.errors(include_url=False)
+    first = _most_specific(errors)
+    param = param_path(tuple(first["loc"]))
+    kind = first["type"]
+    if kind == "missing":
+        message = f"Missing required parameter: '{param}'."
+    elif kind == "extra_forbidden":
+        message = f"Unrecognized request argument supplied: {param}"
+    else:
+        message = f"Invalid value for '{param}': {first['msg']}."
+    return InvalidRequestError(message, param=param or None, code="invalid_value" if kind != "missing" else None)
+
+
+def _most_specific(errors: list[ErrorDetails]) -> ErrorDetails:
+    # Unions report one error per branch; the one that got deepest is the most helpful.
+    return max(errors, key=lambda err: len(err["loc"]))

@@ -1,0 +1,90 @@
+"""The SSE writer for chat and completions streams.
+
+A producer thread drives the service's (blocking) chunk iterator and hands chunks to the event
+loop as they come, so each token is written the moment it arrives. The writer sends `: keep-alive`
+comments during upstream silences (API Gateway drops idle streams after 5 min), ends with
+`data: [DONE]`, and reports a failure after the first byte in-band as `data: {"error": …}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.responses import StreamingResponse
+
+from openai_cf.api.responses import error_body
+from openai_cf.errors import OpenAICFError
+
+logger = logging.getLogger("openai_cf.sse")
+
+_END = object()
+KEEPALIVE = b": keep-alive\n\n"
+DONE = b"data: [DONE]\n\n"
+
+
+def encode(chunk: Any) -> bytes:
+    if isinstance(chunk, BaseModel):
+        return b"data: " + chunk.model_dump_json().encode() + b"\n\n"
+    return b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+
+
+def _produce(chunks: Iterator[Any], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any], stop: threading.Event) -> None:
+    try:
+        for chunk in chunks:
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            if stop.is_set():
+                break
+    except BaseException as exc:  # handed to the writer, which reports it in-band
+        loop.call_soon_threadsafe(queue.put_nowait, exc)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+
+async def sse_events(chunks: Iterator[Any], *, keepalive_seconds: float) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    stop = threading.Event()
+    threading.Thread(target=_produce, args=(chunks, loop, queue, stop), daemon=True).start()
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout=keepalive_seconds)
+            except TimeoutError:
+                yield KEEPALIVE
+                continue
+            if item is _END:
+                yield DONE
+                return
+            if isinstance(item, BaseException):
+                yield _error_event(item)
+                return
+            yield encode(item)
+    finally:
+        # The client went away or we finished: let the producer stop at its next chunk.
+        stop.set()
+
+
+def _error_event(exc: BaseException) -> bytes:
+    if isinstance(exc, OpenAICFError):
+        error = exc
+    else:
+        logger.error("stream failed", exc_info=exc)
+        error = OpenAICFError("The server had an error while streaming the response.")
+    return b"data: " + json.dumps(error_body(error), separators=(",", ":")).encode() + b"\n\n"
+
+
+def sse_response(chunks: Iterator[Any], *, keepalive_seconds: float) -> StreamingResponse:
+    return StreamingResponse(
+        sse_events(chunks, keepalive_seconds=keepalive_seconds),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )

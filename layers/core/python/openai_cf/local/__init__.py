@@ -1,0 +1,4 @@
+"""Local development tools: the `openai-cf` CLI, embedded moto, the offline Workers AI emulator.
+
+Not part of the Lambda layer.
+"""

@@ -1,0 +1,32 @@
+"""The embedded AWS emulation (moto server: DynamoDB, S3, SQS, Secrets Manager) for `serve`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import MutableMapping
+
+LOCAL_REGION = "us-east-1"
+
+
+class LocalAWS:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer  # heavy: imported only when serving
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self.endpoint_url = ""
+
+    def start(self, env: MutableMapping[str, str] = os.environ) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        # botocore honours AWS_ENDPOINT_URL: the same storage code talks to moto locally, AWS deployed.
+        env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env.setdefault("AWS_ACCESS_KEY_ID", "local")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        env.setdefault("AWS_DEFAULT_REGION", LOCAL_REGION)
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -1,0 +1,112 @@
+"""`openai-cf serve`: the whole API on one local port, with moto and (without Cloudflare
+credentials) the offline Workers AI emulator."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import MutableMapping, Sequence
+
+EMULATOR_TOKEN = "emulator-token"  # noqa: S105 - the local emulator's fixed, non-secret token
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openai-cf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the whole API locally")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--no-aws", action="store_true", help="do not start the embedded moto server")
+    return parser
+
+
+def configure_upstream(env: MutableMapping[str, str]) -> object | None:
+    """Point the app at real Workers AI if credentials are set, else start the emulator."""
+    if env.get("CLOUDFLARE_ACCOUNT_ID") and env.get("CLOUDFLARE_API_TOKEN"):
+        env["OPENAI_CF_UPSTREAM_LABEL"] = "workers-ai"
+        return None
+    from openai_cf.local.emulator import EmulatorServer
+
+    emulator = EmulatorServer(api_token=EMULATOR_TOKEN)
+    emulator.start()
+    env.update(
+        CLOUDFLARE_API_BASE_URL=emulator.base_url,
+        CLOUDFLARE_ACCOUNT_ID="emulator",
+        CLOUDFLARE_API_TOKEN=EMULATOR_TOKEN,
+        OPENAI_CF_UPSTREAM_LABEL="emulator",
+    )
+    return emulator
+
+
+def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: bool) -> str:
+    emulated = env.get("OPENAI_CF_UPSTREAM_LABEL") == "emulator"
+    upstream = (
+        "OFFLINE EMULATOR (CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN unset): answers are synthetic, not a model's"
+        if emulated
+        else f"Cloudflare Workers AI at {env.get('CLOUDFLARE_API_BASE_URL', 'https://api.cloudflare.com/client/v4')}"
+    )
+    lines = [
+        "",
+        f"  openai-cf is serving the OpenAI API at  {base_url}",
+        f"  upstream:      {upstream}",
+        f"  access token:  {token}" + ("   (generated; set ACCESS_TOKEN to choose one)" if generated else ""),
+        f"  local AWS:     {env.get('AWS_ENDPOINT_URL', 'not started')}",
+        "",
+        "  curl:",
+        f"    curl {base_url}/chat/completions -H 'Authorization: Bearer {token}' \\",
+        "      -H 'Content-Type: application/json' \\",
+        '      -d \'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}\'',
+        "",
+        "  Python (pip install openai):",
+        "    from openai import OpenAI",
+        f'    client = OpenAI(base_url="{base_url}", api_key="{token}")',
+        '    print(client.chat.completions.create(model="gpt-4o-mini",',
+        '          messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)',
+        "",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def serve(host: str, port: int, *, with_aws: bool = True) -> int:
+    import uvicorn
+
+    env = os.environ
+    generated = not env.get("ACCESS_TOKEN")
+    if generated:
+        env["ACCESS_TOKEN"] = f"sk-local-{secrets.token_urlsafe(24)}"
+    token = env["ACCESS_TOKEN"].split(",")[0].strip()
+    aws = None
+    if with_aws:
+        from openai_cf.local.aws import LocalAWS
+
+        aws = LocalAWS()
+        aws.start(env)
+    emulator = configure_upstream(env)
+    try:
+        from openai_cf.api.app import create_app
+
+        display_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        print(banner(f"http://{display_host}:{port}/v1", token, env, generated), flush=True)
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    finally:
+        if emulator is not None:
+            emulator.stop()  # type: ignore[attr-defined]
+        if aws is not None:
+            aws.stop()
+        print("openai-cf stopped.", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args.host, args.port, with_aws=not args.no_aws)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The one route table.
+
+Every HTTP route of the API is listed here once: CDK builds the API Gateway resources from it,
+`openai-cf serve` mounts every function's app from it, and each function's `app.py` builds its app
+from its own rows. A test checks that all three agree.
+
+`path` uses Starlette's syntax; `{name:path}` marks a greedy parameter (API Gateway `{name+}`),
+needed where ids contain slashes (`@cf/meta/…`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    # "module:attribute" of the handler, imported only by the function that serves it.
+    handler: str
+    streams: bool = False
+
+    @property
+    def apigw_path(self) -> str:
+        return re.sub(r"\{(\w+):path\}", r"{\1+}", self.path)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/models", "models", "openai_cf.api.handlers.models:list_models"),
+    Route("GET", "/v1/models/{model:path}", "models", "openai_cf.api.handlers.models:retrieve_model"),
+    Route(
+        "POST",
+        "/v1/chat/completions",
+        "chat_completions",
+        "openai_cf.api.handlers.chat:create_chat_completion",
+        streams=True,
+    ),
+    Route(
+        "POST",
+        "/v1/completions",
+        "completions",
+        "openai_cf.api.handlers.completions:create_completion",
+        streams=True,
+    ),
+    Route("POST", "/v1/embeddings", "embeddings", "openai_cf.api.handlers.embeddings:create_embedding"),
+)
+
+FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(route.function for route in ROUTES))
+
+
+def routes_for(function: str | None = None) -> tuple[Route, ...]:
+    """Rows served by one function, or every row when `function` is None (the local server)."""
+    if function is None:
+        return ROUTES
+    rows = tuple(route for route in ROUTES if route.function == function)
+    if not rows:
+        raise ValueError(f"no routes for function {function!r}; known: {', '.join(FUNCTIONS)}")
+    return rows

@@ -1,0 +1,1 @@
+"""Services: one module per resource family. They know OpenAI's semantics, not HTTP."""

@@ -1,0 +1,180 @@
+"""One upstream generation, non-streamed or streamed, with the bridge's rules applied.
+
+Shared by chat and legacy completions: stop sequences enforced here (in streams too, across chunk
+boundaries), `finish_reason` decided honestly (`length` when the token budget ran out, never a
+silent `stop`), and usage taken from Workers AI, keeping the last report a stream sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from openai_cf.errors import BadGatewayError
+from openai_cf.services.stop import StopScanner, truncate_at_stop
+from openai_cf.workers_ai.client import UpstreamStream, WorkersAIClient
+from openai_cf.workers_ai.text import (
+    Event,
+    Finish,
+    Generation,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+    UsageReport,
+    generation_events,
+    parse_result,
+    parse_stream,
+)
+
+T = TypeVar("T")
+SEED_MAX = 9_999_999_999
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    model: str
+    payload: dict[str, Any]
+    max_tokens: int
+    stops: tuple[str, ...] = ()
+    # JSON mode can't stream on classic models: such streams are synthesised from one answer.
+    stream_as_json: bool = False
+
+
+@dataclass
+class Outcome:
+    text: str
+    reasoning: str
+    tool_calls: list[ToolCall]
+    finish_reason: str
+    usage: Usage | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def decide_finish(upstream: str | None, *, tools: bool, stopped: bool, usage: Usage | None, max_tokens: int) -> str:
+    if tools:
+        return "tool_calls"
+    if stopped:
+        return "stop"
+    if upstream in ("length", "model_length"):
+        return "length"
+    if upstream == "error":
+        raise BadGatewayError("Workers AI ended the answer with an error.")
+    if upstream is None and usage is not None and usage.completion_tokens >= max_tokens:
+        # Native answers carry no finish reason: a spent budget means the text was cut.
+        return "length"
+    return "stop"
+
+
+def complete(client: WorkersAIClient, request: UpstreamRequest) -> Outcome:
+    generation = parse_result(client.run(request.model, request.payload))
+    return _outcome(generation, request)
+
+
+def _outcome(generation: Generation, request: UpstreamRequest) -> Outcome:
+    text, stopped = truncate_at_stop(generation.text, request.stops)
+    finish = decide_finish(
+        generation.finish_reason,
+        tools=bool(generation.tool_calls),
+        stopped=stopped,
+        usage=generation.usage,
+        max_tokens=request.max_tokens,
+    )
+    return Outcome(text, generation.reasoning, generation.tool_calls, finish, generation.usage)
+
+
+def open_stream(client: WorkersAIClient, request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
+    """Open the upstream answer now (so failures are still HTTP errors) and return its events."""
+    if request.stream_as_json:
+        events: Iterator[Event] = generation_events(parse_result(client.run(request.model, request.payload)))
+    else:
+        opened = client.stream(request.model, request.payload)
+        if isinstance(opened, UpstreamStream):
+            events = parse_stream(opened)
+        else:
+            events = generation_events(parse_result(opened))
+    return bridge_events(events, request, need_usage=need_usage)
+
+
+def bridge_events(events: Iterator[Event], request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
+    """Apply stop sequences; end with exactly one `Finish`, then the usage if there is any."""
+    scanner = StopScanner(request.stops)
+    upstream_finish: str | None = None
+    usage: Usage | None = None
+    tools = False
+    try:
+        for event in events:
+            if isinstance(event, TextDelta):
+                text = scanner.feed(event.text)
+                if text:
+                    yield TextDelta(text)
+                if scanner.stopped:
+                    break
+            elif isinstance(event, Finish):
+                upstream_finish = event.reason
+            elif isinstance(event, UsageReport):
+                usage = event.usage
+            else:
+                tools = tools or isinstance(event, ToolCallDelta)
+                yield event
+        rest = scanner.flush()
+        if rest:
+            yield TextDelta(rest)
+        yield Finish(decide_finish(upstream_finish, tools=tools, stopped=scanner.stopped, usage=usage,
+                                   max_tokens=request.max_tokens))  # fmt: skip
+        if scanner.stopped and need_usage:
+            # The client already has its finish; read on only to report real usage.
+            for event in events:
+                if isinstance(event, UsageReport):
+                    usage = event.usage
+        if usage is not None:
+            yield UsageReport(usage)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+def collect(events: Iterator[Event]) -> tuple[str, str]:
+    """Concatenate text and reasoning (used by tests and simple callers)."""
+    text, reasoning = [], []
+    for event in events:
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            reasoning.append(event.text)
+    return "".join(text), "".join(reasoning)
+
+
+def fan_out(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run `work(i)` for i in range(count), concurrently when there is more than one."""
+    if count == 1:
+        return [work(0)]
+    with ThreadPoolExecutor(max_workers=min(count, 8)) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def choice_seed(seed: int | None, index: int, bounds: tuple[float | None, float | None]) -> int | None:
+    """Seed for choice `index`: the caller's seed for the first, distinct seeds for the others."""
+    if seed is None and index == 0:
+        return None
+    base = seed if seed is not None else secrets.randbelow(SEED_MAX)
+    low = int(bounds[0]) if bounds[0] is not None else 0
+    high = int(bounds[1]) if bounds[1] is not None else SEED_MAX
+    return low + (base + index - low) % (high - low + 1)
+
+
+def sum_usage(usages: list[Usage | None]) -> Usage | None:
+    known = [u for u in usages if u is not None]
+    if not known:
+        return None
+    # The prompt is the same for every choice: count it once, as OpenAI does.
+    return Usage(
+        prompt_tokens=known[0].prompt_tokens,
+        completion_tokens=sum(u.completion_tokens for u in known),
+        cached_tokens=known[0].cached_tokens,
+    )
