@@ -1,0 +1,61 @@
+"""The local stack as a user runs it: the API on uvicorn, the offline emulator behind it, and the
+official `openai` SDK in front. Retries are off in the SDK so failures show at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from openai import OpenAI
+
+from openai_cf.api.app import create_app
+from openai_cf.local.emulator import create_app as create_emulator
+from openai_cf.local.threaded import BackgroundServer
+from openai_cf.settings import Settings
+
+TOKEN = "sk-test-token"
+EMULATOR_TOKEN = "emulator-token"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_emulator(api_token=EMULATOR_TOKEN)) as server:
+        yield server
+
+
+def settings_for(emulator: BackgroundServer, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "access_tokens": (TOKEN,),
+        "cloudflare_account_id": "test-account",
+        "cloudflare_api_token": EMULATOR_TOKEN,
+        "cloudflare_api_base_url": f"{emulator.url}/client/v4",
+        "upstream_label": "emulator",
+        "upstream_max_retries": 0,
+        "image_fetch_allow_private": True,
+        "max_request_bytes": 1024 * 1024,
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+def start_api(emulator: BackgroundServer, **overrides: object) -> BackgroundServer:
+    settings = settings_for(emulator, **overrides)
+    return BackgroundServer(create_app(settings=lambda: settings)).start()
+
+
+@pytest.fixture(scope="session")
+def api(emulator: BackgroundServer) -> Iterator[BackgroundServer]:
+    server = start_api(emulator)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(api: BackgroundServer) -> str:
+    return f"{api.url}/v1"
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[OpenAI]:
+    with OpenAI(base_url=base_url, api_key=TOKEN, max_retries=0, timeout=20) as sdk:
+        yield sdk
