@@ -117,7 +117,9 @@ def test_n_choices(client: OpenAI) -> None:
 
 
 def test_n_choices_stream(client: OpenAI) -> None:
-    chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=ask("emulate:echo a b"), n=2, stream=True))
+    chunks = list(
+        client.chat.completions.create(model="gpt-4o-mini", messages=ask("emulate:echo a b"), n=2, stream=True)
+    )
     finished = [c.choices[0].index for c in chunks if c.choices[0].finish_reason]
     assert finished == [0, 1]
 
@@ -125,7 +127,13 @@ def test_n_choices_stream(client: OpenAI) -> None:
 def test_sampling_values_outside_model_ranges_are_clamped_not_refused(client: OpenAI) -> None:
     # top_p 0, seed 0 and negative penalties are valid for OpenAI but outside llama's ranges
     completion = client.chat.completions.create(
-        model="gpt-4o", messages=ask("hi"), top_p=0, seed=0, temperature=2, frequency_penalty=-2, presence_penalty=-1
+        model="gpt-4o",
+        messages=ask("hi"),
+        top_p=0,
+        seed=0,
+        temperature=2,
+        frequency_penalty=-2,
+        presence_penalty=-1,
     )
     assert completion.choices[0].message.content
 
@@ -135,7 +143,10 @@ def test_content_arrays_are_flattened_for_text_only_models(client: OpenAI) -> No
         model="gpt-4o-mini",
         messages=[
             {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
-            {"role": "user", "content": [{"type": "text", "text": "emulate:echo part"}, {"type": "text", "text": "two"}]},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "emulate:echo part"}, {"type": "text", "text": "two"}],
+            },
         ],
     )
     assert completion.choices[0].message.content == "part two"

@@ -66,7 +66,10 @@ def test_tool_call_streams_as_deltas_the_helper_reassembles(client: OpenAI, mode
 
 
 def test_parallel_tool_calls(client: OpenAI) -> None:
-    other = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}
+    other = {
+        "type": "function",
+        "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+    }
     completion = client.chat.completions.create(
         model="gpt-4.1-mini",
         messages=[{"role": "user", "content": "emulate:tool=get_weather,get_time"}],
@@ -109,6 +112,8 @@ def test_tools_on_a_model_without_function_calling_is_a_clear_400(client: OpenAI
 
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(
-            model="@cf/meta/llama-guard-3-8b", messages=[{"role": "user", "content": "hi"}], tools=[WEATHER_TOOL]
+            model="@cf/meta/llama-guard-3-8b",
+            messages=[{"role": "user", "content": "hi"}],
+            tools=[WEATHER_TOOL],
         )
     assert info.value.param == "tools"

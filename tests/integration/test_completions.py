@@ -26,7 +26,11 @@ def test_list_prompts_times_n(client: OpenAI) -> None:
 
 def test_echo_and_stop(client: OpenAI) -> None:
     completion = client.completions.create(
-        model="gpt-3.5-turbo-instruct", prompt="emulate:echo x y STOP z", echo=True, stop="STOP", max_tokens=50
+        model="gpt-3.5-turbo-instruct",
+        prompt="emulate:echo x y STOP z",
+        echo=True,
+        stop="STOP",
+        max_tokens=50,
     )
     assert completion.choices[0].text == "emulate:echo x y STOP zx y "
     assert completion.choices[0].finish_reason == "stop"

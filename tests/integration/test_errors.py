@@ -15,6 +15,7 @@ from openai_cf.local.threaded import BackgroundServer
 from .conftest import TOKEN, start_api
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HI = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def post(base_url: str, path: str, **kwargs: Any) -> requests.Response:
@@ -35,7 +36,10 @@ def assert_envelope(response: requests.Response, status: int, param: str | None 
 
 
 def test_wrong_token_is_401(base_url: str) -> None:
-    with OpenAI(base_url=base_url, api_key="wrong", max_retries=0) as sdk, pytest.raises(openai.AuthenticationError) as info:
+    with (
+        OpenAI(base_url=base_url, api_key="wrong", max_retries=0) as sdk,
+        pytest.raises(openai.AuthenticationError) as info,
+    ):
         sdk.models.list()
     assert info.value.code == "invalid_api_key"
     assert info.value.request_id
@@ -55,20 +59,17 @@ def test_missing_field_names_the_param(client: OpenAI) -> None:
 
 
 def test_mistyped_field_names_the_param(base_url: str) -> None:
-    response = post(base_url, "/chat/completions", headers=AUTH,
-                    json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"})  # fmt: skip
+    response = post(base_url, "/chat/completions", headers=AUTH, json={**HI, "temperature": "hot"})
     assert_envelope(response, 400, "temperature")
 
 
 def test_out_of_range_value(base_url: str) -> None:
-    response = post(base_url, "/chat/completions", headers=AUTH,
-                    json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "n": 0})  # fmt: skip
+    response = post(base_url, "/chat/completions", headers=AUTH, json={**HI, "n": 0})
     assert_envelope(response, 400, "n")
 
 
 def test_unknown_argument_is_refused(base_url: str) -> None:
-    response = post(base_url, "/chat/completions", headers=AUTH,
-                    json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "bogus": 1})  # fmt: skip
+    response = post(base_url, "/chat/completions", headers=AUTH, json={**HI, "bogus": 1})
     error = assert_envelope(response, 400, "bogus")
     assert "Unrecognized request argument" in error["message"]
 
@@ -88,7 +89,9 @@ def test_unknown_model_is_404_model_not_found(client: OpenAI) -> None:
 
 def test_retired_model_is_404_and_says_so(client: OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
-        client.chat.completions.create(model="@cf/meta/llama-2-7b-chat-int8", messages=[{"role": "user", "content": "hi"}])
+        client.chat.completions.create(
+            model="@cf/meta/llama-2-7b-chat-int8", messages=[{"role": "user", "content": "hi"}]
+        )
     assert info.value.code == "model_not_found"
 
 
@@ -119,20 +122,26 @@ def test_unknown_route_is_404_and_wrong_method_405(base_url: str) -> None:
 
 def test_upstream_capacity_429_is_a_rate_limit_error_with_retry_after(client: OpenAI) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=3040"}])
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=3040"}]
+        )
     assert info.value.response.headers.get("retry-after")
 
 
 def test_daily_quota_tells_the_sdk_not_to_retry(client: OpenAI) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=3036"}])
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=3036"}]
+        )
     assert info.value.response.headers["x-should-retry"] == "false"
     assert info.value.code == "insufficient_quota"
 
 
 def test_upstream_bad_input_5006_is_a_400(client: OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=5006"}])
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=5006"}]
+        )
     assert info.value.code == "invalid_request"
 
 
@@ -152,7 +161,8 @@ def retrying_api(emulator: BackgroundServer) -> Iterator[str]:
 def test_transient_upstream_failure_is_retried_by_the_bridge(retrying_api: str) -> None:
     with OpenAI(base_url=retrying_api, api_key=TOKEN, max_retries=0) as sdk:
         completion = sdk.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "emulate:error=3043 emulate:times=1 hi"}]
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "emulate:error=3043 emulate:times=1 hi"}],
         )
     assert completion.choices[0].message.content
 
@@ -161,7 +171,9 @@ def test_transient_upstream_failure_is_retried_by_the_bridge(retrying_api: str) 
 def test_stream_that_breaks_midway_raises_in_the_sdk(client: OpenAI, model: str) -> None:
     # Given an upstream stream that dies after three tokens
     stream = client.chat.completions.create(
-        model=model, messages=[{"role": "user", "content": "emulate:tokens=20 emulate:break_after=3"}], stream=True
+        model=model,
+        messages=[{"role": "user", "content": "emulate:tokens=20 emulate:break_after=3"}],
+        stream=True,
     )
     # When the SDK iterates, Then it raises instead of ending quietly or hanging
     received = []

@@ -13,7 +13,9 @@ from openai_cf.workers_ai.client import BinaryResult, UpstreamStream, WorkersAIC
 from openai_cf.workers_ai.errors import CODE_RULES, parse_failure
 
 
-def make_response(status: int, body: Any, *, content_type: str = "application/json", headers: dict[str, str] | None = None) -> requests.Response:
+def make_response(
+    status: int, body: Any, *, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -23,7 +25,12 @@ def make_response(status: int, body: Any, *, content_type: str = "application/js
 
 
 def failure(code: int, status: int, *, headers: dict[str, str] | None = None) -> requests.Response:
-    body = {"success": False, "errors": [{"code": code, "message": f"upstream says {code}"}], "messages": [], "result": None}
+    body = {
+        "success": False,
+        "errors": [{"code": code, "message": f"upstream says {code}"}],
+        "messages": [],
+        "result": None,
+    }
     return make_response(status, body, headers=headers)
 
 
@@ -56,15 +63,22 @@ def test_run_posts_model_path_unencoded_and_returns_result() -> None:
     result = client(session, []).run("@cf/meta/llama-3.3-70b-instruct-fp8-fast", {"prompt": "x"})
     assert result == {"response": "hi"}
     call = session.calls[0]
-    assert call["url"] == "https://api.cloudflare.com/client/v4/accounts/acct/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+    assert (
+        call["url"]
+        == "https://api.cloudflare.com/client/v4/accounts/acct/ai/run/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+    )
     assert call["headers"]["Authorization"] == "Bearer tok"
     assert call["timeout"] == (5.0, 120.0)
 
 
 def test_ai_gateway_url_takes_model_directly() -> None:
     session = FakeSession(ok({}))
-    WorkersAIClient(base_url="https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai", account_id="acct",
-                    api_token="t", session=session).run("@cf/x/y", {})  # type: ignore[arg-type]
+    WorkersAIClient(
+        base_url="https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai",
+        account_id="acct",
+        api_token="t",
+        session=session,
+    ).run("@cf/x/y", {})  # type: ignore[arg-type]
     assert session.calls[0]["url"] == "https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai/@cf/x/y"
 
 
@@ -99,7 +113,9 @@ def test_daily_quota_3036_is_never_retried_and_tells_the_sdk_not_to() -> None:
 
 def test_server_errors_give_up_after_max_retries() -> None:
     sleeps: list[float] = []
-    session = FakeSession(make_response(502, b"Bad Gateway", content_type="text/plain"), *(failure(3043, 500) for _ in range(2)))
+    session = FakeSession(
+        make_response(502, b"Bad Gateway", content_type="text/plain"), *(failure(3043, 500) for _ in range(2))
+    )
     with pytest.raises(e.BadGatewayError):
         client(session, sleeps).run("@cf/m/x", {})
     assert len(session.calls) == 3
@@ -191,7 +207,9 @@ def test_every_rule_is_in_the_documented_table() -> None:
 
 
 def test_misconfiguration_never_leaks_upstream_text() -> None:
-    error = parse_failure(401, {"errors": [{"code": 10000, "message": "Authentication error for token abc"}]}, None).to_error()
+    error = parse_failure(
+        401, {"errors": [{"code": 10000, "message": "Authentication error for token abc"}]}, None
+    ).to_error()
     assert "abc" not in error.message
 
 

@@ -26,7 +26,7 @@ def sse(*events: object, done: bool = True) -> list[bytes]:
 
 
 def test_iter_events_handles_split_chunks_comments_and_crlf() -> None:
-    chunks = [b": ping\r\n\r\ndata: {\"a\"", b": 1}\r\n\r\n", b"data: [DONE]\n\n"]
+    chunks = [b': ping\r\n\r\ndata: {"a"', b": 1}\r\n\r\n", b"data: [DONE]\n\n"]
     assert list(iter_events(chunks)) == [{"a": 1}, DONE]
 
 
@@ -50,9 +50,28 @@ def test_openai_dialect_stream_with_reasoning_tools_and_finish() -> None:
     chunks = sse(
         {**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
         {**chunk, "choices": [{"index": 0, "delta": {"reasoning_content": "Hmm"}}]},
-        {**chunk, "choices": [{"index": 0, "delta": {"tool_calls": [
-            {"index": 0, "id": "t1", "type": "function", "function": {"name": "f", "arguments": "{\"a\""}}]}}]},
-        {**chunk, "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ":1}"}}]}}]},
+        {
+            **chunk,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "t1",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": '{"a"'},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+        {
+            **chunk,
+            "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ":1}"}}]}}],
+        },
         {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
         {**chunk, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}},
         {"response": "", "usage": {"prompt_tokens": 5, "completion_tokens": 4}},
@@ -87,8 +106,13 @@ def test_truncated_stream_raises() -> None:
 
 
 def test_parse_result_native_json_mode_object_and_flat_tool_calls() -> None:
-    generation = parse_result({"response": {"a": 1}, "tool_calls": [{"name": "f", "arguments": {"x": "y"}}],
-                               "usage": {"prompt_tokens": 3, "completion_tokens": 4}})
+    generation = parse_result(
+        {
+            "response": {"a": 1},
+            "tool_calls": [{"name": "f", "arguments": {"x": "y"}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4},
+        }
+    )
     assert generation.text == '{"a": 1}'
     assert generation.tool_calls[0].name == "f"
     assert generation.tool_calls[0].arguments == '{"x":"y"}'
@@ -96,10 +120,21 @@ def test_parse_result_native_json_mode_object_and_flat_tool_calls() -> None:
 
 
 def test_parse_result_chat_completion() -> None:
-    generation = parse_result({
-        "choices": [{"index": 0, "finish_reason": "length",
-                     "message": {"role": "assistant", "content": "hi", "reasoning_content": "r"}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": 1}},
-    })
+    generation = parse_result(
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "length",
+                    "message": {"role": "assistant", "content": "hi", "reasoning_content": "r"},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 1,
+                "completion_tokens": 2,
+                "prompt_tokens_details": {"cached_tokens": 1},
+            },
+        }
+    )
     assert (generation.text, generation.reasoning, generation.finish_reason) == ("hi", "r", "length")
     assert generation.usage == Usage(1, 2, 1)

@@ -45,9 +45,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         return error_response(MethodNotAllowedError(f"Method {request.method} is not allowed on {request.url.path}."))
     if exc.status_code == 404:
-        return error_response(
-            NotFoundError(f"Invalid URL ({request.method} {request.url.path})", code="unknown_url")
-        )
+        return error_response(NotFoundError(f"Invalid URL ({request.method} {request.url.path})", code="unknown_url"))
     return error_response(OpenAICFError(str(exc.detail)))
 
 

@@ -107,7 +107,10 @@ class BearerAuth:
                 break
         scheme, _, token = presented.partition(b" ")
         if scheme.lower() != b"bearer" or not token.strip():
-            await send_error(send, _auth_error("You didn't provide an API key. Send it as 'Authorization: Bearer <token>'."))
+            await send_error(
+                send,
+                _auth_error("You didn't provide an API key. Send it as 'Authorization: Bearer <token>'."),
+            )
             return
         # Compare against every key without short-circuiting, each in constant time.
         matched = False

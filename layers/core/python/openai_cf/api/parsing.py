@@ -65,7 +65,15 @@ def param_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _is_role_tag(path: str, part: str) -> bool:
-    return path.endswith("]") and part in {"system", "developer", "user", "assistant", "tool", "text", "image_url"}
+    return path.endswith("]") and part in {
+        "system",
+        "developer",
+        "user",
+        "assistant",
+        "tool",
+        "text",
+        "image_url",
+    }
 
 
 def validation_error(exc: ValidationError) -> InvalidRequestError:

@@ -34,7 +34,9 @@ def encode(chunk: Any) -> bytes:
     return b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
 
-def _produce(chunks: Iterator[Any], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any], stop: threading.Event) -> None:
+def _produce(
+    chunks: Iterator[Any], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any], stop: threading.Event
+) -> None:
     try:
         for chunk in chunks:
             loop.call_soon_threadsafe(queue.put_nowait, chunk)

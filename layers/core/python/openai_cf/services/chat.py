@@ -26,6 +26,7 @@ from openai_cf.workers_ai.catalog import TEXT_GENERATION, ChatProfile
 from openai_cf.workers_ai.client import WorkersAIClient
 from openai_cf.workers_ai.text import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage, UsageReport
 
+
 @dataclass(frozen=True)
 class Prepared:
     model: ResolvedModel
@@ -64,11 +65,15 @@ def _refuse_unsupported(params: c.ChatCompletionCreateParams) -> None:
                 code="unsupported_parameter",
             )
     if params.modalities and any(m != "text" for m in params.modalities):
-        raise InvalidRequestError("Only the `text` modality is supported.", param="modalities", code="unsupported_value")
+        raise InvalidRequestError(
+            "Only the `text` modality is supported.", param="modalities", code="unsupported_value"
+        )
 
 
 class ChatService:
-    def __init__(self, client: WorkersAIClient, models: ModelRegistry, images: ImageFetcher, settings: Settings) -> None:
+    def __init__(
+        self, client: WorkersAIClient, models: ModelRegistry, images: ImageFetcher, settings: Settings
+    ) -> None:
         self.client = client
         self.models = models
         self.images = images
@@ -79,7 +84,7 @@ class ChatService:
         prepared = self._prepare(params, stream=False)
         outcomes = g.fan_out(len(prepared.requests), lambda i: g.complete(self.client, prepared.requests[i]))
         choices = [
-            c.Choice(index=i, message=_message(o), finish_reason=o.finish_reason)  # type: ignore[arg-type]
+            c.Choice(index=i, message=_message(o), finish_reason=o.finish_reason)
             for i, o in enumerate(outcomes)
         ]
         return c.ChatCompletion(
@@ -116,16 +121,23 @@ class ChatService:
         requests = []
         for i in range(n):
             body = dict(payload)
-            seed = g.choice_seed(params.seed, i, profile.ranges.get("seed", (None, None))) if "seed" in profile.message_keys else None
+            seed = (
+                g.choice_seed(params.seed, i, profile.ranges.get("seed", (None, None)))
+                if "seed" in profile.message_keys
+                else None
+            )
             if seed is not None:
                 body["seed"] = seed
-            requests.append(g.UpstreamRequest(model.name, body, max_tokens, stops,
-                                              stream_as_json=stream and json_mode and profile.dialect == "native"))  # fmt: skip
+            synthesise = stream and json_mode and profile.dialect == "native"
+            requests.append(g.UpstreamRequest(model.name, body, max_tokens, stops, stream_as_json=synthesise))
         return Prepared(model, profile, requests)
 
     @staticmethod
     def _add_format_and_tools(
-        params: c.ChatCompletionCreateParams, profile: ChatProfile, builder: PayloadBuilder, payload: dict[str, Any]
+        params: c.ChatCompletionCreateParams,
+        profile: ChatProfile,
+        builder: PayloadBuilder,
+        payload: dict[str, Any],
     ) -> bool:
         json_mode = False
         if params.response_format is not None:
@@ -157,7 +169,9 @@ class ChatService:
 
 def _message(outcome: g.Outcome) -> c.ChatCompletionMessage:
     calls = [
-        c.ChatCompletionMessageFunctionToolCall(id=ids.new_id("call_"), function=c.Function(name=t.name, arguments=t.arguments))
+        c.ChatCompletionMessageFunctionToolCall(
+            id=ids.new_id("call_"), function=c.Function(name=t.name, arguments=t.arguments)
+        )
         for t in outcome.tool_calls
     ]
     return c.ChatCompletionMessage(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -46,7 +47,7 @@ class PayloadBuilder:
         self.profile = profile
         self.images = images
 
-    def messages(self, messages: list[BaseModel]) -> list[dict[str, Any]]:
+    def messages(self, messages: Sequence[BaseModel]) -> list[dict[str, Any]]:
         return [self._message(i, m) for i, m in enumerate(messages)]
 
     def _message(self, index: int, message: BaseModel) -> dict[str, Any]:
@@ -59,7 +60,11 @@ class PayloadBuilder:
         if isinstance(message, c.ChatCompletionAssistantMessageParam):
             return self._assistant(message)
         if isinstance(message, c.ChatCompletionToolMessageParam):
-            return {"role": "tool", "content": _text_of(message.content), "tool_call_id": self._call_id(message.tool_call_id)}
+            return {
+                "role": "tool",
+                "content": _text_of(message.content),
+                "tool_call_id": self._call_id(message.tool_call_id),
+            }
         assert isinstance(message, c.ChatCompletionFunctionMessageParam)
         return {"role": "tool", "name": message.name, "content": message.content or ""}
 
@@ -74,7 +79,8 @@ class PayloadBuilder:
             elif isinstance(part, c.ChatCompletionContentPartImage):
                 if not (self.profile.vision and self.profile.content_arrays):
                     raise InvalidRequestError(
-                        f"The model `{self.profile.name}` does not accept image input. Use a vision model such as gpt-4o.",
+                        f"The model `{self.profile.name}` does not accept image input. "
+                        "Use a vision model such as gpt-4o.",
                         param=param,
                         code="image_not_supported",
                     )
@@ -115,7 +121,8 @@ class PayloadBuilder:
             tools = [t for t in tools if t.function.name == choice.function.name]
             if not tools:
                 raise InvalidRequestError(
-                    f"tool_choice names `{choice.function.name}`, which is not in `tools`.", param="tool_choice"
+                    f"tool_choice names `{choice.function.name}`, which is not in `tools`.",
+                    param="tool_choice",
                 )
         return [self._tool(t) for t in tools]
 
@@ -144,7 +151,10 @@ class PayloadBuilder:
             return {"type": "json_object"}
         schema = fmt.json_schema.schema_ or {"type": "object"}
         if self.profile.json_schema_envelope:
-            return {"type": "json_schema", "json_schema": fmt.json_schema.model_dump(by_alias=True, exclude_none=True)}
+            return {
+                "type": "json_schema",
+                "json_schema": fmt.json_schema.model_dump(by_alias=True, exclude_none=True),
+            }
         return {"type": "json_schema", "json_schema": schema}
 
 
@@ -178,7 +188,9 @@ def clamp(value: float, bounds: tuple[float | None, float | None]) -> float:
 SAMPLING_KEYS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
 
 
-def add_sampling(payload: dict[str, Any], values: dict[str, float | None], keys: frozenset[str], profile: ChatProfile) -> None:
+def add_sampling(
+    payload: dict[str, Any], values: dict[str, float | None], keys: frozenset[str], profile: ChatProfile
+) -> None:
     """Copy the sampling knobs the model accepts, clamped to its ranges.
 
     OpenAI's ranges differ from each model's (`top_p` 0, negative penalties on older models):

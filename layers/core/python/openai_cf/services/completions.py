@@ -1,4 +1,4 @@
-"""Legacy Completions: each prompt × `n` becomes one upstream generation.
+"""Legacy Completions: each prompt times `n` becomes one upstream generation.
 
 Models with a `prompt` input get the text as is; chat-only models get it as one user message.
 Token-array prompts, `suffix`, `logprobs` and `best_of` > `n` cannot be honoured by Workers AI
@@ -39,11 +39,21 @@ def _prompts(prompt: Any) -> list[str]:
 
 def _refuse_unsupported(params: CompletionCreateParams) -> None:
     if params.suffix:
-        raise InvalidRequestError("`suffix` is not supported by Workers AI models.", param="suffix", code="unsupported_parameter")
+        raise InvalidRequestError(
+            "`suffix` is not supported by Workers AI models.", param="suffix", code="unsupported_parameter"
+        )
     if params.logprobs:
-        raise InvalidRequestError("`logprobs` is not supported by Workers AI models.", param="logprobs", code="unsupported_parameter")
+        raise InvalidRequestError(
+            "`logprobs` is not supported by Workers AI models.",
+            param="logprobs",
+            code="unsupported_parameter",
+        )
     if params.logit_bias:
-        raise InvalidRequestError("`logit_bias` is not supported by Workers AI models.", param="logit_bias", code="unsupported_parameter")
+        raise InvalidRequestError(
+            "`logit_bias` is not supported by Workers AI models.",
+            param="logit_bias",
+            code="unsupported_parameter",
+        )
     if params.best_of is not None and params.best_of > (params.n or 1):
         raise InvalidRequestError(
             "`best_of` greater than `n` is not supported (Workers AI gives no log-probabilities to rank by).",
@@ -57,7 +67,9 @@ class CompletionsService:
         self.client = client
         self.models = models
 
-    def _prepare(self, params: CompletionCreateParams, *, stream: bool) -> tuple[str, list[str], list[g.UpstreamRequest]]:
+    def _prepare(
+        self, params: CompletionCreateParams, *, stream: bool
+    ) -> tuple[str, list[str], list[g.UpstreamRequest]]:
         _refuse_unsupported(params)
         prompts = _prompts(params.prompt)
         model = self.models.resolve(params.model, task=TEXT_GENERATION)
@@ -72,10 +84,14 @@ class CompletionsService:
         return model.name, prompts, requests
 
     @staticmethod
-    def _payload(params: CompletionCreateParams, profile: ChatProfile, prompt: str, max_tokens: int, index: int) -> dict[str, Any]:
+    def _payload(
+        params: CompletionCreateParams, profile: ChatProfile, prompt: str, max_tokens: int, index: int
+    ) -> dict[str, Any]:
         use_prompt = bool(profile.prompt_keys)
         keys = profile.prompt_keys if use_prompt else profile.message_keys
-        payload: dict[str, Any] = {"prompt": prompt} if use_prompt else {"messages": [{"role": "user", "content": prompt}]}
+        payload: dict[str, Any] = (
+            {"prompt": prompt} if use_prompt else {"messages": [{"role": "user", "content": prompt}]}
+        )
         payload["max_tokens" if "max_tokens" in keys else "max_completion_tokens"] = max_tokens
         add_sampling(payload, params.model_dump(include=set(SAMPLING_KEYS)), keys, profile)
         seed = g.choice_seed(params.seed, index, profile.ranges.get("seed", (None, None)))
@@ -113,12 +129,20 @@ class CompletionsService:
         self, model: str, prompts: list[str], requests: list[g.UpstreamRequest], first: Iterator[Any],
         params: CompletionCreateParams, include_usage: bool,
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
-        head = {"id": ids.new_id("cmpl-"), "object": "text_completion", "created": int(time.time()), "model": model}
+        head = {
+            "id": ids.new_id("cmpl-"),
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": model,
+        }
         n = params.n or 1
         usages: list[Usage | None] = []
 
         def chunk(index: int, text: str, finish: str | None = None) -> dict[str, Any]:
-            return {**head, "choices": [{"text": text, "index": index, "logprobs": None, "finish_reason": finish}]}
+            return {
+                **head,
+                "choices": [{"text": text, "index": index, "logprobs": None, "finish_reason": finish}],
+            }
 
         for index, request in enumerate(requests):
             events = first if index == 0 else g.open_stream(self.client, request, need_usage=include_usage)

@@ -37,7 +37,9 @@ def _inputs(value: str | list[Any]) -> list[str]:
                 code="unsupported_value",
             )
         if not item:
-            raise InvalidRequestError(f"'input[{i}]' must not be an empty string.", param=f"input[{i}]", code="invalid_value")
+            raise InvalidRequestError(
+                f"'input[{i}]' must not be an empty string.", param=f"input[{i}]", code="invalid_value"
+            )
         texts.append(item)
     return texts
 

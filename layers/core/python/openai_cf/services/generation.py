@@ -93,46 +93,63 @@ def open_stream(client: WorkersAIClient, request: UpstreamRequest, *, need_usage
         events: Iterator[Event] = generation_events(parse_result(client.run(request.model, request.payload)))
     else:
         opened = client.stream(request.model, request.payload)
-        if isinstance(opened, UpstreamStream):
-            events = parse_stream(opened)
-        else:
-            events = generation_events(parse_result(opened))
+        events = parse_stream(opened) if isinstance(opened, UpstreamStream) else generation_events(parse_result(opened))
     return bridge_events(events, request, need_usage=need_usage)
+
+
+class _Bridge:
+    """State of one bridged stream: stop scanning, the upstream finish reason, the last usage."""
+
+    def __init__(self, request: UpstreamRequest) -> None:
+        self.request = request
+        self.scanner = StopScanner(request.stops)
+        self.upstream_finish: str | None = None
+        self.usage: Usage | None = None
+        self.tools = False
+
+    def take(self, event: Event) -> Iterator[Event]:
+        if isinstance(event, TextDelta):
+            text = self.scanner.feed(event.text)
+            if text:
+                yield TextDelta(text)
+        elif isinstance(event, Finish):
+            self.upstream_finish = event.reason
+        elif isinstance(event, UsageReport):
+            self.usage = event.usage
+        else:
+            self.tools = self.tools or isinstance(event, ToolCallDelta)
+            yield event
+
+    def finish(self) -> Iterator[Event]:
+        rest = self.scanner.flush()
+        if rest:
+            yield TextDelta(rest)
+        reason = decide_finish(
+            self.upstream_finish,
+            tools=self.tools,
+            stopped=self.scanner.stopped,
+            usage=self.usage,
+            max_tokens=self.request.max_tokens,
+        )
+        yield Finish(reason)
 
 
 def bridge_events(events: Iterator[Event], request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
     """Apply stop sequences; end with exactly one `Finish`, then the usage if there is any."""
-    scanner = StopScanner(request.stops)
-    upstream_finish: str | None = None
-    usage: Usage | None = None
-    tools = False
+    bridge = _Bridge(request)
     try:
         for event in events:
-            if isinstance(event, TextDelta):
-                text = scanner.feed(event.text)
-                if text:
-                    yield TextDelta(text)
-                if scanner.stopped:
-                    break
-            elif isinstance(event, Finish):
-                upstream_finish = event.reason
-            elif isinstance(event, UsageReport):
-                usage = event.usage
-            else:
-                tools = tools or isinstance(event, ToolCallDelta)
-                yield event
-        rest = scanner.flush()
-        if rest:
-            yield TextDelta(rest)
-        yield Finish(decide_finish(upstream_finish, tools=tools, stopped=scanner.stopped, usage=usage,
-                                   max_tokens=request.max_tokens))  # fmt: skip
-        if scanner.stopped and need_usage:
+            yield from bridge.take(event)
+            if bridge.scanner.stopped:
+                break
+        yield from bridge.finish()
+        if bridge.scanner.stopped and need_usage:
             # The client already has its finish; read on only to report real usage.
             for event in events:
                 if isinstance(event, UsageReport):
-                    usage = event.usage
-        if usage is not None:
-            yield UsageReport(usage)
+                    bridge.usage = event.usage
+        if bridge.usage is not None:
+            yield UsageReport(bridge.usage)
     finally:
         close = getattr(events, "close", None)
         if close is not None:

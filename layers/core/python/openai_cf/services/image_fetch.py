@@ -45,12 +45,16 @@ class ImageFetcher:
             return url
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidRequestError("Image URLs must be https:// or data: URLs.", param=param, code="invalid_image_url")
+            raise InvalidRequestError(
+                "Image URLs must be https:// or data: URLs.", param=param, code="invalid_image_url"
+            )
         self._check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), param)
         try:
             response = self._session.get(url, timeout=self._timeout, stream=True, allow_redirects=False)
         except requests.RequestException as exc:
-            raise InvalidRequestError(f"Could not download the image at {url}.", param=param, code="invalid_image_url") from exc
+            raise InvalidRequestError(
+                f"Could not download the image at {url}.", param=param, code="invalid_image_url"
+            ) from exc
         with response:
             if response.status_code != 200:
                 raise InvalidRequestError(
@@ -71,7 +75,9 @@ class ImageFetcher:
             size += len(chunk)
             if size > self._max_bytes:
                 raise InvalidRequestError(
-                    f"The image is larger than {self._max_bytes // (1024 * 1024)} MB.", param=param, code="image_too_large"
+                    f"The image is larger than {self._max_bytes // (1024 * 1024)} MB.",
+                    param=param,
+                    code="image_too_large",
                 )
             chunks.append(chunk)
         return b"".join(chunks)
@@ -82,7 +88,9 @@ class ImageFetcher:
         try:
             addresses = self._resolver(host, port)
         except OSError as exc:
-            raise InvalidRequestError(f"Could not resolve the image host {host}.", param=param, code="invalid_image_url") from exc
+            raise InvalidRequestError(
+                f"Could not resolve the image host {host}.", param=param, code="invalid_image_url"
+            ) from exc
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
             if not ip.is_global:

@@ -58,7 +58,9 @@ class ModelRegistry:
         if info is None:
             raise e.model_not_found(requested)
         if info.deprecated:
-            raise e.model_not_found(requested, detail=f"The model `{requested}` ({name}) has been retired by Workers AI.")
+            raise e.model_not_found(
+                requested, detail=f"The model `{requested}` ({name}) has been retired by Workers AI."
+            )
         if info.task != task:
             raise e.InvalidRequestError(
                 f"The model `{requested}` ({name}) is a {info.task or 'different'} model, not a {task} model.",
@@ -71,7 +73,9 @@ class ModelRegistry:
         profile = chat_profile(model.info)
         if profile is None:
             raise e.InvalidRequestError(
-                f"The model `{model.requested}` cannot be used for chat.", param="model", code="model_not_supported"
+                f"The model `{model.requested}` cannot be used for chat.",
+                param="model",
+                code="model_not_supported",
             )
         return profile
 
@@ -99,7 +103,9 @@ class ModelRegistry:
             description=entry.get("description") or "",
             input_schema=schema.get("input"),
             output_schema=schema.get("output"),
-            flags={p.get("property_id"): p.get("value") for p in entry.get("properties") or [] if isinstance(p, dict)},
+            flags={
+                str(p.get("property_id")): p.get("value") for p in entry.get("properties") or [] if isinstance(p, dict)
+            },
         )
 
     # -- listing -----------------------------------------------------------------------------

@@ -115,7 +115,15 @@ class ChatProfile:
         return key in (self.message_keys if messages else self.prompt_keys)
 
 
-_RANGED = ("temperature", "top_p", "top_k", "seed", "frequency_penalty", "presence_penalty", "repetition_penalty")
+_RANGED = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "repetition_penalty",
+)
 
 
 def _content_allows_array(messages_branch: dict[str, Any]) -> bool:
@@ -133,9 +141,7 @@ def chat_profile(info: ModelInfo) -> ChatProfile | None:
     if messages is None and prompt is None:
         return None
     props = dict((messages or prompt or {}).get("properties") or {})
-    ranges = {
-        key: (props[key].get("minimum"), props[key].get("maximum")) for key in _RANGED if key in props
-    }
+    ranges = {key: (props[key].get("minimum"), props[key].get("maximum")) for key in _RANGED if key in props}
     openai_dialect = '"choices"' in json.dumps(info.output_schema) or info.output_schema is None
     message_items = ((props.get("messages") or {}).get("items") or {}).get("properties") or {}
     id_pattern = (message_items.get("tool_call_id") or {}).get("pattern")
@@ -146,7 +152,7 @@ def chat_profile(info: ModelInfo) -> ChatProfile | None:
         message_keys=frozenset(props) if messages else frozenset(),
         prompt_keys=frozenset((prompt or {}).get("properties") or {}),
         ranges=ranges,
-        content_arrays=bool(messages) and _content_allows_array(messages),
+        content_arrays=messages is not None and _content_allows_array(messages),
         vision=bool(info.flags.get("vision")) or ("image_url" in json.dumps(message_items)),
         tools="tools" in props,
         tool_call_id_pattern=id_pattern,

@@ -149,11 +149,11 @@ class WorkersAIClient:
                     timeout=self._timeout, stream=stream,
                 )  # fmt: skip
             except requests.ConnectionError as exc:
-                if isinstance(exc, requests.ConnectTimeout) or _is_connect_failure(exc):
-                    if attempt < self._max_retries:
-                        self._sleep(self._backoff(attempt, None))
-                        attempt += 1
-                        continue
+                retryable = isinstance(exc, requests.ConnectTimeout) or _is_connect_failure(exc)
+                if retryable and attempt < self._max_retries:
+                    self._sleep(self._delay(attempt))
+                    attempt += 1
+                    continue
                 raise e.BadGatewayError("Workers AI could not be reached.") from exc
             except requests.Timeout as exc:
                 raise e.GatewayTimeoutError("Workers AI did not answer in time.") from exc
@@ -170,10 +170,14 @@ class WorkersAIClient:
             raise failure.to_error(model=model)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
+        """The server's Retry-After when it is reasonable (None: too long to wait), else our own."""
         if retry_after is not None:
             return retry_after if retry_after <= _MAX_HONOURED_RETRY_AFTER else None
-        base = min(0.5 * 2**attempt, _MAX_BACKOFF)
-        return base * (1 - 0.25 * self._jitter())
+        return self._delay(attempt)
+
+    def _delay(self, attempt: int) -> float:
+        # Exponential with up to 25 % jitter, as the OpenAI SDK does.
+        return float(min(0.5 * 2**attempt, _MAX_BACKOFF) * (1 - 0.25 * self._jitter()))
 
     @staticmethod
     def _result(response: requests.Response, model: str | None) -> Any:

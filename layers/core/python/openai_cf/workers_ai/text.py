@@ -89,8 +89,14 @@ def _arguments(raw: Any) -> str:
     return raw if isinstance(raw, str) else json.dumps(raw, separators=(",", ":"))
 
 
+def _function_of(raw: dict[str, Any]) -> dict[str, Any]:
+    """Tool calls come flat (`{name, arguments}`) or nested (`{id, type, function: {…}}`)."""
+    nested = raw.get("function")
+    return nested if isinstance(nested, dict) else raw
+
+
 def _tool_call(raw: dict[str, Any]) -> ToolCall | None:
-    function = raw.get("function") if isinstance(raw.get("function"), dict) else raw
+    function = _function_of(raw)
     name = function.get("name")
     if not name:
         return None
@@ -186,7 +192,7 @@ def _native_events(event: dict[str, Any], state: _StreamState) -> Iterator[Event
 
 
 def _native_tool_call(raw: dict[str, Any], state: _StreamState) -> Iterator[Event]:
-    function = raw.get("function") if isinstance(raw.get("function"), dict) else raw
+    function = _function_of(raw)
     arguments = function.get("arguments")
     if "index" in raw and (arguments is None or isinstance(arguments, str)):
         # Incremental form: fragments by index; the final chunk with null fields ends the call.
