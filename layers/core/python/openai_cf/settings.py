@@ -47,6 +47,7 @@ class Settings(BaseModel):
     image_fetch_timeout: float = 10.0
     # Loopback/private image URLs are refused unless this is set (tests and local development only).
     image_fetch_allow_private: bool = False
+    log_level: str = "INFO"
 
     @property
     def has_cloudflare_credentials(self) -> bool:
@@ -70,9 +71,7 @@ def _aliases(raw: str | None) -> dict[str, str]:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise SettingsError(f"MODEL_ALIASES must be a JSON object: {exc}") from exc
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise SettingsError('MODEL_ALIASES must be a JSON object of strings, e.g. {"gpt-4o": "@cf/…"}')
     return value
 
@@ -95,6 +94,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             upstream_max_retries=int(_float(env, "OPENAI_CF_MAX_RETRIES", 2)),
             sse_keepalive_seconds=_float(env, "OPENAI_CF_SSE_KEEPALIVE_SECONDS", 15.0),
             image_fetch_allow_private=env.get("OPENAI_CF_IMAGE_FETCH_ALLOW_PRIVATE", "") == "1",
+            log_level=env.get("LOG_LEVEL") or "INFO",
         )
     except ValidationError as exc:
         raise SettingsError(str(exc)) from exc

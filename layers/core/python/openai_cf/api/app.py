@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp
 
+from openai_cf.api.logs import configure_logging
 from openai_cf.api.middleware import BearerAuth, BodyLimit, RequestContext
 from openai_cf.api.responses import error_response
 from openai_cf.errors import MethodNotAllowedError, NotFoundError, OpenAICFError
@@ -75,6 +76,7 @@ def create_app(function: str | None = None, *, settings: Callable[[], Settings] 
         StarletteRoute(row.path, _import(row.handler), methods=[row.method], include_in_schema=False)
         for row in routes_for(function)
     ]
+    configure_logging(settings().log_level)
     app = Starlette(routes=routes, exception_handlers={OpenAICFError: _openai_error, HTTPException: _http_error})
     app.state.services = _LazyServices(settings)
     app.state.settings = settings

@@ -18,7 +18,8 @@ M = TypeVar("M", bound=BaseModel)
 _TYPE_LABELS = {"str", "int", "float", "bool", "list", "dict", "none", "null", "function", "custom"}
 
 
-async def read_json(request: Request, max_bytes: int) -> Any:
+async def read_json(request: Request) -> Any:
+    max_bytes = request.app.state.settings().max_request_bytes
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -47,39 +48,38 @@ def parse_model(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, data) from None
 
 
-def param_path(loc: tuple[int | str, ...]) -> str:
+def param_path(loc: tuple[int | str, ...], data: Any) -> str:
+    """The client's path to the failing value, e.g. `messages[0].content`.
+
+    Pydantic's locations also hold union branch labels and discriminator tags; walking the
+    request data alongside keeps only the steps that exist in what the client sent.
+    """
     path = ""
-    for part in loc:
-        if isinstance(part, int):
+    current = data
+    for step, part in enumerate(loc):
+        if isinstance(part, int) and isinstance(current, list) and 0 <= part < len(current):
             path += f"[{part}]"
-            continue
-        if part in _TYPE_LABELS or any(c in part for c in "[]-,") or part.startswith("function-"):
-            continue
-        if _is_role_tag(path, part):
-            continue
-        path += f".{part}" if path else part
+            current = current[part]
+        elif isinstance(part, str) and isinstance(current, dict) and part in current:
+            path += f".{part}" if path else part
+            current = current[part]
+        elif step == len(loc) - 1 and isinstance(current, dict) and _is_field(str(part)):
+            # A required key the client left out.
+            path += f".{part}" if path else str(part)
     return path
 
 
-def _is_role_tag(path: str, part: str) -> bool:
-    return path.endswith("]") and part in {
-        "system",
-        "developer",
-        "user",
-        "assistant",
-        "tool",
-        "text",
-        "image_url",
-    }
+def _is_field(part: str) -> bool:
+    return part.isidentifier() and part not in _TYPE_LABELS
 
 
-def validation_error(exc: ValidationError) -> InvalidRequestError:
+def validation_error(exc: ValidationError, data: Any) -> InvalidRequestError:
     errors = exc.errors(include_url=False)
     first = _most_specific(errors)
-    param = param_path(tuple(first["loc"]))
+    param = param_path(tuple(first["loc"]), data)
     kind = first["type"]
     if kind == "missing":
         message = f"Missing required parameter: '{param}'."

@@ -75,6 +75,8 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     import uvicorn
 
     env = os.environ
+    # One JSON line per request on the console is noise locally; warnings and errors still show.
+    env.setdefault("LOG_LEVEL", "WARNING")
     generated = not env.get("ACCESS_TOKEN")
     if generated:
         env["ACCESS_TOKEN"] = f"sk-local-{secrets.token_urlsafe(24)}"

@@ -84,15 +84,16 @@ class ChatService:
         prepared = self._prepare(params, stream=False)
         outcomes = g.fan_out(len(prepared.requests), lambda i: g.complete(self.client, prepared.requests[i]))
         choices = [
-            c.Choice(index=i, message=_message(o), finish_reason=o.finish_reason)
-            for i, o in enumerate(outcomes)
+            c.Choice(index=i, message=_message(o), finish_reason=o.finish_reason) for i, o in enumerate(outcomes)
         ]
+        usage = g.sum_usage([o.usage for o in outcomes])
+        g.log_generation("chat.completion", prepared.model.name, usage, n=len(outcomes), stream=False)
         return c.ChatCompletion(
             id=ids.new_id("chatcmpl-"),
             created=int(time.time()),
             model=prepared.model.name,
             choices=choices,
-            usage=completion_usage(g.sum_usage([o.usage for o in outcomes])),
+            usage=completion_usage(usage),
         )
 
     # -- streaming ---------------------------------------------------------------------------
@@ -201,8 +202,10 @@ class _ChunkWriter:
         for index, request in enumerate(self.prepared.requests):
             events = first if index == 0 else g.open_stream(self.service.client, request, need_usage=self.include_usage)
             yield from self._choice(index, events)
+        total = g.sum_usage(self.usages)
+        g.log_generation("chat.completion", self.prepared.model.name, total, n=len(self.usages), stream=True)
         if self.include_usage:
-            usage = completion_usage(g.sum_usage(self.usages))
+            usage = completion_usage(total)
             yield {**self.head, "choices": [], "usage": usage.model_dump() if usage else None}
 
     def _choice(self, index: int, events: Iterator[Any]) -> Iterator[dict[str, Any]]:

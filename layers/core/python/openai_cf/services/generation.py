@@ -7,6 +7,7 @@ silent `stop`), and usage taken from Workers AI, keeping the last report a strea
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from openai_cf.workers_ai.text import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 SEED_MAX = 9_999_999_999
 
 
@@ -194,4 +196,18 @@ def sum_usage(usages: list[Usage | None]) -> Usage | None:
         prompt_tokens=known[0].prompt_tokens,
         completion_tokens=sum(u.completion_tokens for u in known),
         cached_tokens=known[0].cached_tokens,
+    )
+
+
+def log_generation(event: str, model: str, usage: Usage | None, *, n: int, stream: bool) -> None:
+    """Model and token counts only: never prompt or answer text."""
+    logger.info(
+        event,
+        extra={
+            "model": model,
+            "n": n,
+            "stream": stream,
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+        },
     )

@@ -12,8 +12,8 @@ from openai_cf.schemas.chat import ChatCompletionCreateParams
 
 
 async def create_chat_completion(request: Request) -> Response:
+    params = parse_model(ChatCompletionCreateParams, await read_json(request))
     svc = services(request)
-    params = parse_model(ChatCompletionCreateParams, await read_json(request, svc.settings.max_request_bytes))
     if params.stream:
         chunks = await run_in_threadpool(svc.chat.stream, params)
         return sse_response(chunks, keepalive_seconds=svc.settings.sse_keepalive_seconds)

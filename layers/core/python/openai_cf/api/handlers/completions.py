@@ -12,8 +12,8 @@ from openai_cf.schemas.completions import CompletionCreateParams
 
 
 async def create_completion(request: Request) -> Response:
+    params = parse_model(CompletionCreateParams, await read_json(request))
     svc = services(request)
-    params = parse_model(CompletionCreateParams, await read_json(request, svc.settings.max_request_bytes))
     if params.stream:
         chunks = await run_in_threadpool(svc.completions.stream, params)
         return sse_response(chunks, keepalive_seconds=svc.settings.sse_keepalive_seconds)

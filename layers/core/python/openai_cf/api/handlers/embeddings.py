@@ -11,6 +11,6 @@ from openai_cf.schemas.embeddings import EmbeddingCreateParams
 
 
 async def create_embedding(request: Request) -> Response:
+    params = parse_model(EmbeddingCreateParams, await read_json(request))
     svc = services(request)
-    params = parse_model(EmbeddingCreateParams, await read_json(request, svc.settings.max_request_bytes))
     return json_response(await run_in_threadpool(svc.embeddings.create, params))

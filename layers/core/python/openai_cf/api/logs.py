@@ -1,0 +1,56 @@
+"""Structured JSON logs: one line per event, structure only.
+
+Allowed fields are listed here, so a prompt, an answer or a key can never be logged by accident:
+anything else passed in `extra=` is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+FIELDS = (
+    "request_id",
+    "method",
+    "path",
+    "status",
+    "latency_ms",
+    "model",
+    "stream",
+    "n",
+    "prompt_tokens",
+    "completion_tokens",
+    "inputs",
+    "error",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                entry[field] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, separators=(",", ":"))
+
+
+def configure_logging(level: str) -> None:
+    """Install the JSON handler on the package logger once (idempotent)."""
+    logger = logging.getLogger("openai_cf")
+    logger.setLevel(level.upper())
+    if any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger.addHandler(handler)
+    logger.propagate = False

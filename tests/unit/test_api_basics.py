@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from openai_cf.api.app import create_app
+from openai_cf.api.parsing import param_path
+from openai_cf.api.sse import KEEPALIVE, sse_events
+from openai_cf.errors import RateLimitError
+from openai_cf.routes import FUNCTIONS, ROUTES, routes_for
+from openai_cf.settings import Settings, SettingsError, settings_from_env
+
+
+CALL = {"id": "c", "type": "function", "function": {"arguments": "{}"}}
+DATA = {
+    "messages": [{"role": "user"}, {"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [CALL]}],
+    "stop": 5,
+    "response_format": {"type": "json_schema", "json_schema": {"schema": {}}},
+    "tool_choice": "sometimes",
+}
+
+
+@pytest.mark.parametrize(
+    ("loc", "expected"),
+    [
+        (("messages", 0, "user", "content"), "messages[0].content"),
+        (("messages", 2, "assistant", "tool_calls", 0, "function", "name"), "messages[2].tool_calls[0].function.name"),
+        (("stop", "str"), "stop"),
+        (("response_format", "json_schema", "json_schema", "name"), "response_format.json_schema.name"),
+        (("tool_choice", "literal['none','auto','required']"), "tool_choice"),
+    ],
+)
+def test_param_path(loc: tuple[Any, ...], expected: str) -> None:
+    assert param_path(loc, DATA) == expected
+
+
+def test_settings_from_env() -> None:
+    settings = settings_from_env(
+        {"ACCESS_TOKEN": "a, b", "MODEL_ALIASES": '{"x": "@cf/y"}', "CLOUDFLARE_API_BASE_URL": "https://gw/"}
+    )
+    assert settings.access_tokens == ("a", "b")
+    assert settings.model_aliases == {"x": "@cf/y"}
+    assert settings.cloudflare_api_base_url == "https://gw"
+    assert not settings.has_cloudflare_credentials
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1]", '{"a": 1}'])
+def test_bad_model_aliases_fail_at_start_up(raw: str) -> None:
+    with pytest.raises(SettingsError):
+        settings_from_env({"MODEL_ALIASES": raw})
+
+
+def test_route_table_rows_and_greedy_paths() -> None:
+    assert FUNCTIONS == ("models", "chat_completions", "completions", "embeddings")
+    assert all(r.path.startswith("/v1/") for r in ROUTES)
+    assert routes_for("models")[1].apigw_path == "/v1/models/{model+}"
+    with pytest.raises(ValueError):
+        routes_for("nope")
+
+
+def test_each_function_app_serves_only_its_routes() -> None:
+    settings = Settings(access_tokens=("t",))
+    client = TestClient(create_app("embeddings", settings=lambda: settings))
+    headers = {"Authorization": "Bearer t"}
+    assert client.get("/v1/models", headers=headers).status_code == 404
+    # Unconfigured upstream: a clear 500 in the envelope, not a crash.
+    response = client.post("/v1/embeddings", headers=headers, json={"model": "x", "input": "y"})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "upstream_not_configured"
+
+
+def test_auth_uses_every_configured_token_and_bodiless_posts_are_parsed_safely() -> None:
+    settings = Settings(access_tokens=("one", "two"))
+    client = TestClient(create_app("chat_completions", settings=lambda: settings))
+    response = client.post(
+        "/v1/chat/completions", headers={"Authorization": "Bearer two", "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "empty" in response.json()["error"]["message"]
+    assert client.post("/v1/chat/completions", headers={"Authorization": "Basic two"}).status_code == 401
+
+
+async def collect(iterator: Any) -> list[bytes]:
+    return [chunk async for chunk in iterator]
+
+
+@pytest.mark.anyio
+async def test_sse_writer_sends_keepalives_done_and_in_band_errors() -> None:
+    import time
+
+    def slow() -> Any:
+        time.sleep(0.05)
+        yield {"a": 1}
+
+    out = await collect(sse_events(slow(), keepalive_seconds=0.01))
+    assert out[0] == KEEPALIVE
+    assert out[-2:] == [b'data: {"a":1}\n\n', b"data: [DONE]\n\n"]
+
+    def failing() -> Any:
+        yield {"a": 1}
+        raise RateLimitError("slow down")
+
+    out = await collect(sse_events(failing(), keepalive_seconds=5))
+    assert json.loads(out[-1][len(b"data: ") :])["error"]["type"] == "rate_limit_error"
+    assert b"data: [DONE]\n\n" not in out
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
