@@ -10,7 +10,7 @@ import pytest
 import requests
 from openai import OpenAI
 
-from openai_cf.local.threaded import BackgroundServer
+from openai_cf.api.server import BackgroundServer
 
 from .conftest import TOKEN, start_api
 

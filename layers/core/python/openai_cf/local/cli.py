@@ -72,8 +72,6 @@ def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: 
 
 
 def serve(host: str, port: int, *, with_aws: bool = True) -> int:
-    import uvicorn
-
     env = os.environ
     # One JSON line per request on the console is noise locally; warnings and errors still show.
     env.setdefault("LOG_LEVEL", "WARNING")
@@ -90,10 +88,11 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     emulator = configure_upstream(env)
     try:
         from openai_cf.api.app import create_app
+        from openai_cf.api.server import serve as serve_app
 
         display_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         print(banner(f"http://{display_host}:{port}/v1", token, env, generated), flush=True)
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        serve_app(create_app(), host, port)
     finally:
         if emulator is not None:
             emulator.stop()  # type: ignore[attr-defined]
