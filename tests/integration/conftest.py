@@ -9,8 +9,8 @@ import pytest
 from openai import OpenAI
 
 from openai_cf.api.app import create_app
-from openai_cf.local.emulator import create_app as create_emulator
 from openai_cf.api.server import BackgroundServer
+from openai_cf.local.emulator import create_app as create_emulator
 from openai_cf.settings import Settings
 
 TOKEN = "sk-test-token"

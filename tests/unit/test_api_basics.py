@@ -13,7 +13,6 @@ from openai_cf.errors import RateLimitError
 from openai_cf.routes import FUNCTIONS, ROUTES, routes_for
 from openai_cf.settings import Settings, SettingsError, settings_from_env
 
-
 CALL = {"id": "c", "type": "function", "function": {"arguments": "{}"}}
 DATA = {
     "messages": [{"role": "user"}, {"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [CALL]}],

@@ -43,12 +43,19 @@ def test_profiles_follow_the_schemas() -> None:
 
 def test_tool_loop_is_normalised_for_strict_models() -> None:
     # Given an OpenAI tool loop with content null and OpenAI-style ids
-    p = params(messages=[
-        {"role": "user", "content": "hi"},
-        {"role": "assistant", "content": None,
-         "tool_calls": [{"id": "call_abc123def456", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "call_abc123def456", "content": [{"type": "text", "text": "42"}]},
-    ])  # fmt: skip
+    p = params(
+        messages=[
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_abc123def456", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_abc123def456", "content": [{"type": "text", "text": "42"}]},
+        ]
+    )
     # When built for llama-4-scout (which needs 9-character ids)
     messages = builder(SCOUT).messages(p.messages)
     # Then content is "" not null, ids match the pattern and agree between the turns
@@ -87,9 +94,23 @@ def test_images_are_refused_by_text_only_models_and_kept_for_vision() -> None:
 def test_tool_schemas_are_completed_for_classic_models() -> None:
     p = params(
         messages=[{"role": "user", "content": "x"}],
-        tools=[{"type": "function", "function": {"name": "f", "strict": True, "parameters": {
-            "type": "object", "properties": {"a": {"type": "string"}, "b": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}}}],
-    )  # fmt: skip
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "f",
+                    "strict": True,
+                    "parameters": {
+                        "type": "object",
+                        "properties": {
+                            "a": {"type": "string"},
+                            "b": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                        },
+                    },
+                },
+            }
+        ],
+    )
     assert p.tools is not None
     tool = builder(LLAMA33).tools(p.tools, None)[0]["function"]
     assert tool["description"] == "f"
@@ -112,8 +133,13 @@ def test_named_tool_choice_keeps_only_that_tool() -> None:
 
 
 def test_json_schema_is_unwrapped_for_classic_models_only() -> None:
-    fmt = params(messages=[{"role": "user", "content": "x"}], response_format={
-        "type": "json_schema", "json_schema": {"name": "W", "schema": {"type": "object"}, "strict": True}}).response_format  # fmt: skip
+    fmt = params(
+        messages=[{"role": "user", "content": "x"}],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "W", "schema": {"type": "object"}, "strict": True},
+        },
+    ).response_format
     assert fmt is not None
     assert builder(LLAMA33).response_format(fmt) == {"type": "json_schema", "json_schema": {"type": "object"}}
     assert builder(GLM).response_format(fmt) == {
