@@ -110,3 +110,27 @@ async def test_sse_writer_sends_keepalives_done_and_in_band_errors() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_secrets_come_from_secrets_manager_and_env_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        # Given the deployment's secret holding the three values
+        arn = boto3.client("secretsmanager").create_secret(
+            Name="openai-cf",
+            SecretString=json.dumps(
+                {"ACCESS_TOKEN": "from-secret", "CLOUDFLARE_ACCOUNT_ID": "acct", "CLOUDFLARE_API_TOKEN": "cf"}
+            ),
+        )["ARN"]
+        # When settings are read with only the ARN (and one override) in the environment
+        settings = settings_from_env({"OPENAI_CF_SECRET_ARN": arn, "CLOUDFLARE_ACCOUNT_ID": "override"})
+    # Then the secret fills what the environment lacks
+    assert settings.access_tokens == ("from-secret",)
+    assert settings.cloudflare_api_token == "cf"
+    assert settings.cloudflare_account_id == "override"

@@ -1,7 +1,8 @@
 """Typed settings, read once from the environment.
 
-Nothing here touches the network: on AWS the two tokens are resolved from Secrets Manager by
-`secrets.py` the first time they are needed, not at import time.
+On AWS the secrets (`ACCESS_TOKEN`, `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`) live in one
+Secrets Manager secret named by `OPENAI_CF_SECRET_ARN`; they are fetched on first use (the first
+request), never at import time, and environment variables win over the secret.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ class Settings(BaseModel):
     image_fetch_timeout: float = 10.0
     # Loopback/private image URLs are refused unless this is set (tests and local development only).
     image_fetch_allow_private: bool = False
-    log_level: str = "INFO"
 
     @property
     def has_cloudflare_credentials(self) -> bool:
@@ -76,8 +76,26 @@ def _aliases(raw: str | None) -> dict[str, str]:
     return value
 
 
+SECRET_KEYS = ("ACCESS_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
+
+
+def secret_values(secret_id: str) -> dict[str, str]:
+    """The JSON key/value secret, from Secrets Manager (boto3 is imported only here)."""
+    import boto3
+
+    raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    try:
+        values = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"secret {secret_id} must hold a JSON object") from exc
+    return {k: str(v) for k, v in values.items() if k in SECRET_KEYS and v}
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
+    secret_id = env.get("OPENAI_CF_SECRET_ARN")
+    if secret_id and not all(env.get(key) for key in SECRET_KEYS):
+        env = {**secret_values(secret_id), **{k: v for k, v in env.items() if v}}
     tokens = tuple(t.strip() for t in env.get("ACCESS_TOKEN", "").split(",") if t.strip())
     try:
         return Settings(
@@ -94,7 +112,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             upstream_max_retries=int(_float(env, "OPENAI_CF_MAX_RETRIES", 2)),
             sse_keepalive_seconds=_float(env, "OPENAI_CF_SSE_KEEPALIVE_SECONDS", 15.0),
             image_fetch_allow_private=env.get("OPENAI_CF_IMAGE_FETCH_ALLOW_PRIVATE", "") == "1",
-            log_level=env.get("LOG_LEVEL") or "INFO",
         )
     except ValidationError as exc:
         raise SettingsError(str(exc)) from exc

@@ -10,6 +10,7 @@ Middleware order (outside in): request context (ids, timing, last-resort errors)
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -76,7 +77,9 @@ def create_app(function: str | None = None, *, settings: Callable[[], Settings] 
         StarletteRoute(row.path, _import(row.handler), methods=[row.method], include_in_schema=False)
         for row in routes_for(function)
     ]
-    configure_logging(settings().log_level)
+    # Read from the environment, not `settings()`: that may fetch secrets, and building an app
+    # happens at import time of a function's app.py (Lambda init), which must do no I/O.
+    configure_logging(os.environ.get("LOG_LEVEL") or "INFO")
     app = Starlette(routes=routes, exception_handlers={OpenAICFError: _openai_error, HTTPException: _http_error})
     app.state.services = _LazyServices(settings)
     app.state.settings = settings

@@ -1,0 +1,67 @@
+"""Every number and name the CDK app decides, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+# The shared package in Lambda layer layout (python/openai_cf), as checked in.
+CORE_LAYER_SOURCE = REPO_ROOT / "layers" / "core"
+# The same package plus its pip-installed runtime dependencies, made by `python -m infra.build_layer`.
+BUILT_LAYER_DIR = REPO_ROOT / "build" / "layer"
+
+STACK_ID = "OpenAICf"
+
+# Functions
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Wheels in the built layer must match RUNTIME and ARCHITECTURE.
+LAYER_PIP_PLATFORM = "manylinux2014_aarch64"
+LAYER_PYTHON_VERSION = "3.13"
+MEMORY_MB = 1024
+# API Gateway streams for up to 15 minutes; the function may run as long.
+FUNCTION_TIMEOUT = Duration.minutes(15)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+# Lambda Web Adapter (https://github.com/aws/aws-lambda-web-adapter), published by AWS as a public layer.
+LWA_LAYER_ACCOUNT = "753240598075"
+LWA_LAYER_NAME = "LambdaAdapterLayerArm64"
+LWA_LAYER_VERSION = 30
+APP_PORT = "8000"
+# Readiness: the adapter GETs this path (without a token) until the app answers with one of the healthy
+# statuses. Any HTTP answer means uvicorn has imported the app and is serving, which is all readiness
+# means here: the app rejects the tokenless probe with 401 (or 404) before any handler or upstream call,
+# and 401 must count as ready. "100-499" is the adapter's 1.x default, written out so that a change of
+# default cannot turn every cold start into a readiness timeout.
+READINESS_CHECK_PATH = "/healthz"
+READINESS_CHECK_HEALTHY_STATUS = "100-499"
+WEB_ADAPTER_ENVIRONMENT: dict[str, str] = {
+    "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+    "AWS_LWA_INVOKE_MODE": "response_stream",
+    # The adapter reads AWS_LWA_PORT (PORT is its deprecated fallback); run.sh hands PORT to uvicorn.
+    "AWS_LWA_PORT": APP_PORT,
+    "PORT": APP_PORT,
+    "AWS_LWA_READINESS_CHECK_PATH": READINESS_CHECK_PATH,
+    "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS": READINESS_CHECK_HEALTHY_STATUS,
+}
+# The function's handler is the script the adapter's /opt/bootstrap executes.
+HANDLER = "run.sh"
+
+# API Gateway
+STAGE_NAME = "prod"
+INTEGRATION_TIMEOUT = Duration.minutes(15)
+# Request bodies of these types reach Lambda base64-encoded (uploads); never */*, or JSON would be too.
+# Responses stream, so they need no binary media types.
+BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/binary", "audio/*")
+
+# Secrets: one JSON secret; the functions find it through SECRET_ARN_ENV.
+SECRET_ARN_ENV = "OPENAI_CF_SECRET_ARN"  # noqa: S105 (a variable name, not a secret)
+# Generated at creation: the bearer token clients send.
+GENERATED_SECRET_KEY = "ACCESS_TOKEN"  # noqa: S105 (a key name, not a secret)
+# Filled in by the operator after the first deploy.
+OPERATOR_SECRET_KEYS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")

@@ -1,0 +1,1 @@
+"""Stacks compose constructs; they build nothing themselves."""

@@ -1,0 +1,53 @@
+"""The API stack: one endpoint function per function in the route table, the REST API, the secret.
+
+Capabilities bind to functions here (`secret.bind(fn)`); storage (DynamoDB, S3), the run queue and the
+run executor will be composed the same way, each construct granting only what a function needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.constructs.api import OpenAIRestApi
+from infra.constructs.core_layer import CoreLayer
+from infra.constructs.endpoint_function import EndpointFunction
+from infra.constructs.secrets import AppSecret
+from openai_cf.routes import FUNCTIONS, ROUTES
+
+
+def construct_id(function: str) -> str:
+    """`chat_completions` → `ChatCompletions`."""
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+class ApiStack(Stack):
+    def __init__(self, scope: Construct, stack_id: str, *, layer_source: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(scope, stack_id, description="openai-cf: the OpenAI HTTP API on AWS Lambda", **kwargs)
+        self.secret = AppSecret(self, "AppSecret")
+        core = CoreLayer(self, "CoreLayer", source=layer_source)
+
+        self.functions: dict[str, lambda_.Function] = {}
+        for name in FUNCTIONS:
+            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=[core.layer])
+            self.secret.bind(endpoint.function)
+            self.functions[name] = endpoint.function
+
+        self.api = OpenAIRestApi(self, "Api", routes=ROUTES, functions=self.functions)
+
+        CfnOutput(
+            self,
+            "BaseUrl",
+            description="The OpenAI SDK's base_url",
+            value=self.api.rest_api.url_for_path("/v1"),
+        )
+        CfnOutput(
+            self,
+            "SecretArn",
+            description="Put CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN here; clients use ACCESS_TOKEN",
+            value=self.secret.secret.secret_arn,
+        )
