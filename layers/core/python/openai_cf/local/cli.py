@@ -93,6 +93,9 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
         display_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         print(banner(f"http://{display_host}:{port}/v1", token, env, generated), flush=True)
         serve_app(create_app(), host, port)
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down; that is our normal exit.
+        pass
     finally:
         if emulator is not None:
             emulator.stop()  # type: ignore[attr-defined]
