@@ -16,7 +16,7 @@ from typing import Any
 
 from openai_cf import errors as e
 from openai_cf.schemas.models import Model, ModelList
-from openai_cf.workers_ai.catalog import ChatProfile, ModelInfo, chat_profile, packaged_models
+from openai_cf.workers_ai.catalog import ChatProfile, ModelInfo, chat_profile, packaged_models, to_unix
 from openai_cf.workers_ai.client import WorkersAIClient
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,8 @@ class ModelRegistry:
         cached = self._catalogue
         if cached is not None and now - cached[0] < self._ttl:
             return cached[1]
-        models = [_model_from_entry(entry) for entry in self._catalogue_entries()]
+        retired = {name for name, info in packaged_models().items() if info.deprecated}
+        models = [_model_from_entry(e) for e in self._catalogue_entries() if e.get("name") not in retired]
         self._catalogue = (now, models)
         return models
 
@@ -156,8 +157,8 @@ def _model_from_entry(entry: dict[str, Any]) -> Model:
     name = str(entry.get("name"))
     info = packaged_models().get(name)
     created = info.created if info else int(entry.get("_created") or 0)
-    if not created and entry.get("created_at"):
-        created = ModelInfo.from_entry({"name": name, "created_at": entry["created_at"]}).created
+    if not created:
+        created = to_unix(entry.get("created_at"))
     owner = name.split("/")[1] if name.count("/") >= 2 else "cloudflare"
     return Model(id=name, created=created, owned_by=owner)
 

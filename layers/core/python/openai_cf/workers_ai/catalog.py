@@ -54,7 +54,7 @@ class ModelInfo:
             name=entry["name"],
             task=task.get("name", "") if isinstance(task, dict) else str(task),
             description=entry.get("description") or "",
-            created=_to_unix(entry.get("created_at")),
+            created=to_unix(entry.get("created_at")),
             flags=dict(entry.get("flags") or {}),
             deprecated=bool(lifecycle.get("deprecated_on")) or bool((entry.get("flags") or {}).get("deprecated")),
             input_schema=input_schema,
@@ -62,7 +62,7 @@ class ModelInfo:
         )
 
 
-def _to_unix(value: Any) -> int:
+def to_unix(value: Any) -> int:
     if not value:
         return 0
     try:
