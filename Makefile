@@ -61,7 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 synth: $(STAMP) $(INFRA_STAMP)
-	$(BIN)/python infra/app.py
+	CDK_OUTDIR=cdk.out $(BIN)/python -m infra.app && ls cdk.out/*.template.json
 
 clean:
 	rm -rf $(VENV) cdk.out build .mypy_cache .ruff_cache .pytest_cache
