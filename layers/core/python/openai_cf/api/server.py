@@ -1,9 +1,10 @@
 """Serving an ASGI app with uvicorn on a socket we bind ourselves.
 
-Why not let uvicorn bind: asyncio turns TCP_NODELAY on for accepted connections only when the
-listening socket was created with `proto=IPPROTO_TCP`, and uvicorn's own socket has proto 0.
-Without NODELAY, every keep-alive response (headers and body are separate writes) can stall
-~40 ms on Nagle + delayed ACK — behind the Lambda Web Adapter as much as in benchmarks.
+Binding first gives tests and benchmarks a known port before the server thread runs. The socket
+must be created with `proto=IPPROTO_TCP`: asyncio turns TCP_NODELAY on for accepted connections
+only then, and a pre-bound `socket.socket()` (proto 0) made every keep-alive response stall
+~40 ms on Nagle + delayed ACK (uvicorn's own `--host/--port` path is fine; its `--fd` and
+multi-worker paths are not). One launcher for every case keeps that right everywhere.
 
     python -m openai_cf.api.server app:app --port 8000     # what each Lambda function runs
 """

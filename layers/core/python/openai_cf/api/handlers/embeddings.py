@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from openai_cf.api.app import services
+from openai_cf.api.handlers import in_thread
 from openai_cf.api.parsing import parse_model, read_json
 from openai_cf.api.responses import json_response
 from openai_cf.schemas.embeddings import EmbeddingCreateParams
@@ -13,4 +13,4 @@ from openai_cf.schemas.embeddings import EmbeddingCreateParams
 async def create_embedding(request: Request) -> Response:
     params = parse_model(EmbeddingCreateParams, await read_json(request))
     svc = services(request)
-    return json_response(await run_in_threadpool(svc.embeddings.create, params))
+    return json_response(await in_thread(svc.embeddings.create, params))
