@@ -117,3 +117,14 @@ def test_tools_on_a_model_without_function_calling_is_a_clear_400(client: OpenAI
             tools=[WEATHER_TOOL],
         )
     assert info.value.param == "tools"
+
+
+def test_model_whose_schema_lists_tools_but_lacks_function_calling_refuses_them(client: OpenAI) -> None:
+    import openai
+
+    # llama-3.1-8b-fast's schema has `tools`, but the catalogue says it has no function calling
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(
+            model="gpt-4.1-nano", messages=[{"role": "user", "content": "hi"}], tools=[WEATHER_TOOL]
+        )
+    assert info.value.code == "tools_not_supported"

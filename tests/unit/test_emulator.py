@@ -437,7 +437,8 @@ def test_args_directive_overrides_the_first_call(client: TestClient) -> None:
     assert result["tool_calls"] == [{"name": "get_weather", "arguments": {"city": "Paris"}}]
 
 
-@pytest.mark.parametrize("model", [SCOUT, MISTRAL_SMALL])
+# mistral-small's schema takes tools but the catalogue gives it no function calling: scout only.
+@pytest.mark.parametrize("model", [SCOUT])
 def test_native_nested_tool_call(client: TestClient, model: str) -> None:
     result = result_of(client, model, user("Weather? emulate:tool=get_weather", tools=OPENAI_TOOLS))
     [call] = result["tool_calls"]

@@ -13,8 +13,10 @@ DEFAULT_ALIASES: dict[str, str] = {
     # Vision + tools + reasoning, chat-completions dialect, 256k context.
     "gpt-4.1": "@cf/google/gemma-4-26b-a4b-it",
     "gpt-4.1-mini": "@cf/zai-org/glm-4.7-flash",
+    # Small and fast, without function calling.
     "gpt-4.1-nano": "@cf/meta/llama-3.1-8b-instruct-fast",
-    "gpt-3.5-turbo": "@cf/meta/llama-3.1-8b-instruct-fast",
+    # Code written for gpt-3.5-turbo often uses tools: a model that has them.
+    "gpt-3.5-turbo": "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
     "gpt-3.5-turbo-instruct": "@cf/meta/llama-3.1-8b-instruct-fast",
     "text-embedding-3-small": "@cf/baai/bge-base-en-v1.5",
     "text-embedding-3-large": "@cf/baai/bge-m3",

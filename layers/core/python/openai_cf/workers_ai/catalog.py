@@ -126,6 +126,10 @@ _RANGED = (
 )
 
 
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
 def _content_allows_array(messages_branch: dict[str, Any]) -> bool:
     items = messages_branch["properties"]["messages"].get("items") or {}
     content = (items.get("properties") or {}).get("content") or {}
@@ -154,7 +158,8 @@ def chat_profile(info: ModelInfo) -> ChatProfile | None:
         ranges=ranges,
         content_arrays=messages is not None and _content_allows_array(messages),
         vision=bool(info.flags.get("vision")) or ("image_url" in json.dumps(message_items)),
-        tools="tools" in props,
+        # A schema may list `tools` for a model without function calling (llama-3.1-8b-fast): trust the flag.
+        tools="tools" in props and _flag(info.flags.get("function_calling")),
         tool_call_id_pattern=id_pattern,
         json_schema_envelope=openai_dialect,
         context_window=int(window) if window else None,
