@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(INFRA_STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)

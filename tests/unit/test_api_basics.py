@@ -134,3 +134,12 @@ def test_secrets_come_from_secrets_manager_and_env_wins(monkeypatch: pytest.Monk
     assert settings.access_tokens == ("from-secret",)
     assert settings.cloudflare_api_token == "cf"
     assert settings.cloudflare_account_id == "override"
+
+
+def test_ids_sort_by_creation_time() -> None:
+    from openai_cf.ids import new_id
+
+    earlier, later = new_id("msg_", now_ms=1_000), new_id("msg_", now_ms=2_000)
+    assert earlier.startswith("msg_")
+    assert earlier < later
+    assert new_id("x", now_ms=5) != new_id("x", now_ms=5)

@@ -7,17 +7,9 @@ later as strings, so `after=<id>` pagination is a key condition on DynamoDB, nev
 from __future__ import annotations
 
 import secrets
-import string
 import time
-
-_ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 def new_id(prefix: str, *, now_ms: int | None = None) -> str:
     ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
     return f"{prefix}{ms:012x}{secrets.token_hex(6)}"
-
-
-def short_alnum(length: int = 9) -> str:
-    """A random alphanumeric id, e.g. for models that require `[a-zA-Z0-9]{9}` tool-call ids."""
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))

@@ -87,6 +87,4 @@ def create_app(function: str | None = None, *, settings: Callable[[], Settings] 
         BodyLimit(app, max_bytes=lambda: settings().max_request_bytes),
         tokens=lambda: settings().access_tokens,
     )
-    wrapped = RequestContext(guarded)
-    wrapped.starlette = app  # type: ignore[attr-defined]
-    return wrapped
+    return RequestContext(guarded)

@@ -21,7 +21,6 @@ from openai_cf.workers_ai.text import (
     Event,
     Finish,
     Generation,
-    ReasoningDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
@@ -156,17 +155,6 @@ def bridge_events(events: Iterator[Event], request: UpstreamRequest, *, need_usa
         close = getattr(events, "close", None)
         if close is not None:
             close()
-
-
-def collect(events: Iterator[Event]) -> tuple[str, str]:
-    """Concatenate text and reasoning (used by tests and simple callers)."""
-    text, reasoning = [], []
-    for event in events:
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ReasoningDelta):
-            reasoning.append(event.text)
-    return "".join(text), "".join(reasoning)
 
 
 def fan_out(count: int, work: Callable[[int], T]) -> list[T]:

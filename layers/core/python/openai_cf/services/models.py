@@ -146,19 +146,13 @@ class ModelRegistry:
         except e.OpenAICFError as exc:
             # Listing must not fail because the catalogue API hiccups: fall back to what we ship.
             logger.warning("model catalogue unavailable, serving packaged list", extra={"error": exc.code})
-            return [
-                {"name": m.name, "created_at": None, "_created": m.created}
-                for m in packaged_models().values()
-                if not m.deprecated
-            ]
+            return [{"name": m.name} for m in packaged_models().values() if not m.deprecated]
 
 
 def _model_from_entry(entry: dict[str, Any]) -> Model:
     name = str(entry.get("name"))
     info = packaged_models().get(name)
-    created = info.created if info else int(entry.get("_created") or 0)
-    if not created:
-        created = to_unix(entry.get("created_at"))
+    created = info.created if info else to_unix(entry.get("created_at"))
     owner = name.split("/")[1] if name.count("/") >= 2 else "cloudflare"
     return Model(id=name, created=created, owned_by=owner)
 
