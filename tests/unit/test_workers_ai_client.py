@@ -221,3 +221,12 @@ def test_status_fallback_without_code(status: int, expected: int) -> None:
 def test_code_only_in_message_is_found() -> None:
     failure_ = parse_failure(400, {"errors": [{"message": "AiError: 5028 This model was deprecated"}]}, None)
     assert failure_.code == 5028
+
+
+def test_session_affinity_header_only_when_asked() -> None:
+    session = FakeSession(ok({}), ok({}))
+    c = client(session, [])
+    c.run("@cf/m/x", {}, session="conv-1")
+    c.run("@cf/m/x", {})
+    assert session.calls[0]["headers"]["x-session-affinity"] == "conv-1"
+    assert "x-session-affinity" not in session.calls[1]["headers"]

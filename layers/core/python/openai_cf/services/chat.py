@@ -130,7 +130,11 @@ class ChatService:
             if seed is not None:
                 body["seed"] = seed
             synthesise = stream and json_mode and profile.dialect == "native"
-            requests.append(g.UpstreamRequest(model.name, body, max_tokens, stops, stream_as_json=synthesise))
+            requests.append(
+                g.UpstreamRequest(
+                    model.name, body, max_tokens, stops, stream_as_json=synthesise, session=params.prompt_cache_key
+                )
+            )
         return Prepared(model, profile, requests)
 
     @staticmethod

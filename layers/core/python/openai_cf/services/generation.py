@@ -44,6 +44,8 @@ class UpstreamRequest:
     stops: tuple[str, ...] = ()
     # JSON mode can't stream on classic models: such streams are synthesised from one answer.
     stream_as_json: bool = False
+    # OpenAI's `prompt_cache_key`: requests sharing it go to one replica, which caches their prefix.
+    session: str | None = None
 
 
 @dataclass
@@ -72,7 +74,7 @@ def decide_finish(upstream: str | None, *, tools: bool, stopped: bool, usage: Us
 
 
 def complete(client: WorkersAIClient, request: UpstreamRequest) -> Outcome:
-    generation = parse_result(client.run(request.model, request.payload))
+    generation = parse_result(client.run(request.model, request.payload, session=request.session))
     return _outcome(generation, request)
 
 
@@ -91,9 +93,10 @@ def _outcome(generation: Generation, request: UpstreamRequest) -> Outcome:
 def open_stream(client: WorkersAIClient, request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
     """Open the upstream answer now (so failures are still HTTP errors) and return its events."""
     if request.stream_as_json:
-        events: Iterator[Event] = generation_events(parse_result(client.run(request.model, request.payload)))
+        answer = client.run(request.model, request.payload, session=request.session)
+        events: Iterator[Event] = generation_events(parse_result(answer))
     else:
-        opened = client.stream(request.model, request.payload)
+        opened = client.stream(request.model, request.payload, session=request.session)
         events = parse_stream(opened) if isinstance(opened, UpstreamStream) else generation_events(parse_result(opened))
     return bridge_events(events, request, need_usage=need_usage)
 

@@ -82,18 +82,21 @@ class WorkersAIClient:
         self._jitter = jitter
 
     # -- public API -------------------------------------------------------------------------
-    def run(self, model: str, payload: dict[str, Any]) -> Any:
-        response = self._send("POST", self._run_url(model), json_body=payload, stream=False, model=model)
+    def run(self, model: str, payload: dict[str, Any], *, session: str | None = None) -> Any:
+        """`session` routes related requests to one replica (`x-session-affinity`) for prefix caching."""
+        response = self._send(
+            "POST", self._run_url(model), json_body=payload, stream=False, model=model, session=session
+        )
         content_type = response.headers.get("Content-Type", "")
         if content_type.startswith(("image/", "audio/", "application/octet-stream")):
             return BinaryResult(response.content, content_type.split(";")[0])
         return self._result(response, model)
 
-    def stream(self, model: str, payload: dict[str, Any]) -> UpstreamStream | Any:
+    def stream(self, model: str, payload: dict[str, Any], *, session: str | None = None) -> UpstreamStream | Any:
         """Open a streamed run. Returns an `UpstreamStream`, or the plain `result` when the model
         answered `stream: true` with JSON (gpt-oss and Kimi sometimes do)."""
         body = {**payload, "stream": True}
-        response = self._send("POST", self._run_url(model), json_body=body, stream=True, model=model)
+        response = self._send("POST", self._run_url(model), json_body=body, stream=True, model=model, session=session)
         if response.headers.get("Content-Type", "").startswith("text/event-stream"):
             return UpstreamStream(response)
         try:
@@ -141,12 +144,14 @@ class WorkersAIClient:
         params: dict[str, Any] | None = None,
         stream: bool = False,
         model: str | None = None,
+        session: str | None = None,
     ) -> requests.Response:
+        headers = {**self._headers, "x-session-affinity": session} if session else self._headers
         attempt = 0
         while True:
             try:
                 response = self._session.request(
-                    method, url, json=json_body, params=params, headers=self._headers,
+                    method, url, json=json_body, params=params, headers=headers,
                     timeout=self._timeout, stream=stream,
                 )  # fmt: skip
             except requests.ConnectionError as exc:
