@@ -143,3 +143,23 @@ def test_ids_sort_by_creation_time() -> None:
     assert earlier.startswith("msg_")
     assert earlier < later
     assert new_id("x", now_ms=5) != new_id("x", now_ms=5)
+
+
+def test_generation_logs_are_structure_only_and_carry_emf_metrics() -> None:
+    import logging
+
+    from openai_cf.api.logs import JsonFormatter
+
+    # Given a generation record that (wrongly) also tries to log a prompt
+    record = logging.LogRecord("openai_cf.services.generation", logging.INFO, __file__, 1, "generation", None, None)
+    for key, value in {"endpoint": "chat.completions", "model": "@cf/m", "prompt_tokens": 3, "prompt": "secret text",
+                       "metrics": {"Requests": 1, "PromptTokens": 3, "CompletionTokens": None}}.items():  # fmt: skip
+        setattr(record, key, value)
+    # When it is formatted
+    line = json.loads(JsonFormatter().format(record))
+    # Then the prompt is dropped and CloudWatch can read the metrics
+    assert "secret text" not in json.dumps(line)
+    assert line["PromptTokens"] == 3
+    emf = line["_aws"]["CloudWatchMetrics"][0]
+    assert emf["Dimensions"] == [["endpoint", "model"]]
+    assert [m["Name"] for m in emf["Metrics"]] == ["Requests", "PromptTokens"]

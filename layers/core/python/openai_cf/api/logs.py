@@ -1,7 +1,10 @@
 """Structured JSON logs: one line per event, structure only.
 
 Allowed fields are listed here, so a prompt, an answer or a key can never be logged by accident:
-anything else passed in `extra=` is dropped.
+anything else passed in `extra=` is dropped. A record that carries `metrics` is also written in
+CloudWatch's Embedded Metric Format, so token counts become metrics per model and endpoint with
+no agent and no extra call. (Powertools' Logger and Metrics would do the same but cost ~80 ms of
+imports at every cold start.)
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ import logging
 import sys
 import time
 
+NAMESPACE = "openai-cf"
+DIMENSIONS = ("endpoint", "model")
+
 FIELDS = (
+    "endpoint",
     "request_id",
     "method",
     "path",
@@ -41,7 +48,25 @@ class JsonFormatter(logging.Formatter):
                 entry[field] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
+        metrics = getattr(record, "metrics", None)
+        if isinstance(metrics, dict) and all(d in entry for d in DIMENSIONS):
+            _add_emf(entry, metrics, int(record.created * 1000))
         return json.dumps(entry, separators=(",", ":"))
+
+
+def _add_emf(entry: dict[str, object], metrics: dict[str, float], timestamp_ms: int) -> None:
+    values = {name: value for name, value in metrics.items() if value is not None}
+    entry.update(values)
+    entry["_aws"] = {
+        "Timestamp": timestamp_ms,
+        "CloudWatchMetrics": [
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [list(DIMENSIONS)],
+                "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
+            }
+        ],
+    }
 
 
 def configure_logging(level: str) -> None:

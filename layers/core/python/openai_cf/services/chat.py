@@ -87,7 +87,7 @@ class ChatService:
             c.Choice(index=i, message=_message(o), finish_reason=o.finish_reason) for i, o in enumerate(outcomes)
         ]
         usage = g.sum_usage([o.usage for o in outcomes])
-        g.log_generation("chat.completion", prepared.model.name, usage, n=len(outcomes), stream=False)
+        g.log_generation("chat.completions", prepared.model.name, usage, n=len(outcomes), stream=False)
         return c.ChatCompletion(
             id=ids.new_id("chatcmpl-"),
             created=int(time.time()),
@@ -207,7 +207,7 @@ class _ChunkWriter:
             events = first if index == 0 else g.open_stream(self.service.client, request, need_usage=self.include_usage)
             yield from self._choice(index, events)
         total = g.sum_usage(self.usages)
-        g.log_generation("chat.completion", self.prepared.model.name, total, n=len(self.usages), stream=True)
+        g.log_generation("chat.completions", self.prepared.model.name, total, n=len(self.usages), stream=True)
         if self.include_usage:
             usage = completion_usage(total)
             yield {**self.head, "choices": [], "usage": usage.model_dump() if usage else None}

@@ -111,12 +111,14 @@ class CompletionsService:
             )
             for i, o in enumerate(outcomes)
         ]
+        usage = _usage([o.usage for o in outcomes], n)
+        g.log_generation("completions", model, usage, n=len(outcomes), stream=False)
         return Completion(
             id=ids.new_id("cmpl-"),
             created=int(time.time()),
             model=model,
             choices=choices,
-            usage=completion_usage(_usage([o.usage for o in outcomes], n)),
+            usage=completion_usage(usage),
         )
 
     def stream(self, params: CompletionCreateParams) -> Iterator[dict[str, Any]]:
@@ -157,8 +159,10 @@ class CompletionsService:
                 elif isinstance(event, UsageReport):
                     usage = event.usage
             usages.append(usage)
+        usage = _usage(usages, n)
+        g.log_generation("completions", model, usage, n=len(usages), stream=True)
         if include_usage:
-            total = completion_usage(_usage(usages, n))
+            total = completion_usage(usage)
             yield {**head, "choices": [], "usage": total.model_dump() if total else None}
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from openai_cf.errors import BadGatewayError, InvalidRequestError
 from openai_cf.schemas.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingCreateParams, Usage
-from openai_cf.services.generation import fan_out
+from openai_cf.services.generation import fan_out, log_generation
 from openai_cf.services.models import ModelRegistry
 from openai_cf.tokens import estimate_tokens
 from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, ModelInfo, branch
 from openai_cf.workers_ai.client import WorkersAIClient
+from openai_cf.workers_ai.text import Usage as TokenUsage
 
 MAX_BATCH = 100
 MAX_INPUTS = 2048
@@ -74,6 +75,7 @@ class EmbeddingsService:
             raise BadGatewayError("Workers AI returned a different number of embeddings than inputs.")
         self._check_dimensions(params, model.requested, len(vectors[0]))
         tokens = sum(estimate_tokens(t) for t in texts)
+        log_generation("embeddings", model.name, TokenUsage(prompt_tokens=tokens), n=len(texts), stream=False)
         return CreateEmbeddingResponse(
             data=[Embedding(index=i, embedding=_encode(v, params.encoding_format)) for i, v in enumerate(vectors)],
             model=model.name,

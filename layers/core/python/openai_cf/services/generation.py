@@ -190,15 +190,19 @@ def sum_usage(usages: list[Usage | None]) -> Usage | None:
     )
 
 
-def log_generation(event: str, model: str, usage: Usage | None, *, n: int, stream: bool) -> None:
-    """Model and token counts only: never prompt or answer text."""
+def log_generation(endpoint: str, model: str, usage: Usage | None, *, n: int, stream: bool) -> None:
+    """Model and token counts only (also as metrics): never prompt or answer text."""
+    prompt = usage.prompt_tokens if usage else None
+    completion = usage.completion_tokens if usage else None
     logger.info(
-        event,
+        "generation",
         extra={
+            "endpoint": endpoint,
             "model": model,
             "n": n,
             "stream": stream,
-            "prompt_tokens": usage.prompt_tokens if usage else None,
-            "completion_tokens": usage.completion_tokens if usage else None,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "metrics": {"Requests": 1, "PromptTokens": prompt, "CompletionTokens": completion},
         },
     )
