@@ -54,6 +54,7 @@ def _refuse_unsupported(params: c.ChatCompletionCreateParams) -> None:
         "audio": params.audio,
         "prediction": params.prediction,
         "web_search_options": params.web_search_options,
+        "moderation": params.moderation,
         "functions": params.functions,
         "function_call": params.function_call,
     }
