@@ -30,3 +30,26 @@ def test_only_http_urls(url: str) -> None:
 
 def test_data_urls_pass_through_untouched() -> None:
     assert ImageFetcher().to_data_url("data:image/png;base64,AA", param="p") == "data:image/png;base64,AA"
+
+
+def test_slow_and_oversized_downloads_are_cut_off() -> None:
+    import io
+
+    import requests
+    from requests.structures import CaseInsensitiveDict
+
+    class Dripping(requests.Session):
+        def get(self, url: str | bytes, **kwargs: object) -> requests.Response:  # type: ignore[override]
+            response = requests.Response()
+            response.status_code = 200
+            response.headers = CaseInsensitiveDict({"Content-Type": "image/png"})
+            response.raw = io.BytesIO(b"x" * 300_000)
+            return response
+
+    public = {"resolver": lambda host, port: ["93.184.216.34"], "session": Dripping()}
+    with pytest.raises(InvalidRequestError, match="larger than"):
+        ImageFetcher(max_bytes=100_000, **public).to_data_url("https://cdn.example/a.png", param="p")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="longer than"):
+        ImageFetcher(timeout=-1, **public).to_data_url("https://cdn.example/a.png", param="p")  # type: ignore[arg-type]
+    ok = ImageFetcher(**public).to_data_url("https://cdn.example/a.png", param="p")  # type: ignore[arg-type]
+    assert ok.startswith("data:image/png;base64,")

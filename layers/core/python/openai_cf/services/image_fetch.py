@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import socket
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -69,9 +70,18 @@ class ImageFetcher:
         return f"data:{content_type};base64,{base64.b64encode(body).decode()}"
 
     def _read_capped(self, response: requests.Response, param: str) -> bytes:
+        # requests' timeout bounds each socket wait, not the whole download: a server dripping
+        # bytes could hold the request for ever without this deadline.
+        deadline = time.monotonic() + self._timeout
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_content(chunk_size=65536):
+            if time.monotonic() > deadline:
+                raise InvalidRequestError(
+                    f"Downloading the image took longer than {self._timeout:g} s.",
+                    param=param,
+                    code="invalid_image_url",
+                )
             size += len(chunk)
             if size > self._max_bytes:
                 raise InvalidRequestError(
