@@ -82,6 +82,16 @@ def test_ai_gateway_url_takes_model_directly() -> None:
     assert session.calls[0]["url"] == "https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai/@cf/x/y"
 
 
+def test_ai_gateway_catalogue_calls_go_to_the_cloudflare_api() -> None:
+    session = FakeSession(ok({"input": {}, "output": {}}))
+    gateway = WorkersAIClient(
+        base_url="https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai", account_id="acct", api_token="t",
+        session=session,  # type: ignore[arg-type]
+    )  # fmt: skip
+    gateway.model_schema("@cf/x/y")
+    assert session.calls[0]["url"] == "https://api.cloudflare.com/client/v4/accounts/acct/ai/models/schema"
+
+
 def test_http_200_with_success_false_is_an_error() -> None:
     session = FakeSession(make_response(200, {"success": False, "errors": [{"code": 5006, "message": "Bad input"}]}))
     with pytest.raises(e.InvalidRequestError, match="Bad input"):

@@ -24,6 +24,7 @@ from openai_cf import errors as e
 from openai_cf.workers_ai.errors import UpstreamFailure, parse_failure
 from openai_cf.workers_ai.sse import iter_events
 
+CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 _MAX_BACKOFF = 8.0
 # A Retry-After beyond this is not worth holding the caller's request open for.
 _MAX_HONOURED_RETRY_AFTER = 20.0
@@ -69,8 +70,10 @@ class WorkersAIClient:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._base = base_url.rstrip("/")
-        # A per-provider AI Gateway URL ends in /workers-ai and takes the model path directly.
+        # A per-provider AI Gateway URL ends in /workers-ai and takes the model path directly; the
+        # gateway has no catalogue routes, so those still go to the Cloudflare API.
         self._gateway_style = self._base.endswith("/workers-ai")
+        self._api_base = CLOUDFLARE_API if self._gateway_style else self._base
         self._account = account_id
         self._session = session or _new_session(self._base)
         self._headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
@@ -133,7 +136,7 @@ class WorkersAIClient:
         return f"{self._base}/accounts/{self._account}/ai/run/{path}"
 
     def _account_url(self, tail: str) -> str:
-        return f"{self._base}/accounts/{self._account}/{tail}"
+        return f"{self._api_base}/accounts/{self._account}/{tail}"
 
     def _send(
         self,
