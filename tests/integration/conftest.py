@@ -3,7 +3,7 @@ official `openai` SDK in front. Retries are off in the SDK so failures show at o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from openai import OpenAI
@@ -41,6 +41,20 @@ def settings_for(emulator: BackgroundServer, **overrides: object) -> Settings:
 def start_api(emulator: BackgroundServer, **overrides: object) -> BackgroundServer:
     settings = settings_for(emulator, **overrides)
     return BackgroundServer(create_app(settings=lambda: settings)).start()
+
+
+@pytest.fixture(scope="session")
+def sdk_for(emulator: BackgroundServer) -> Iterator[Callable[..., OpenAI]]:
+    """An SDK client for an extra API server with other settings (stopped at the session's end)."""
+    servers: list[BackgroundServer] = []
+
+    def make(**overrides: object) -> OpenAI:
+        servers.append(start_api(emulator, **overrides))
+        return OpenAI(base_url=f"{servers[-1].url}/v1", api_key=TOKEN, max_retries=0, timeout=20)
+
+    yield make
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

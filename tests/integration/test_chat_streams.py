@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
-import pytest
 from openai import OpenAI
-
-from openai_cf.api.server import BackgroundServer
-
-from .conftest import TOKEN, start_api
 
 
 def test_upstream_json_answer_to_a_stream_request_still_streams(client: OpenAI) -> None:
@@ -35,17 +30,10 @@ def test_reasoning_is_returned_separately(client: OpenAI) -> None:
     assert getattr(message, "reasoning_content", None)
 
 
-@pytest.fixture(scope="module")
-def pinging_api(emulator: BackgroundServer) -> Iterator[str]:
-    server = start_api(emulator, sse_keepalive_seconds=0.05)
-    yield f"{server.url}/v1"
-    server.stop()
-
-
-def test_keepalive_comments_during_silence_are_invisible_to_the_sdk(pinging_api: str) -> None:
+def test_keepalive_comments_during_silence_are_invisible_to_the_sdk(sdk_for: Callable[..., OpenAI]) -> None:
     # Given an upstream that pauses 300 ms between tokens and a 50 ms keep-alive interval
     messages = [{"role": "user", "content": "emulate:echo slow words emulate:token_delay_ms=300"}]
-    with OpenAI(base_url=pinging_api, api_key=TOKEN, max_retries=0) as sdk:
+    with sdk_for(sse_keepalive_seconds=0.05) as sdk:
         # When the SDK iterates the stream, and when the raw body is read
         chunks = list(sdk.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True))  # type: ignore[arg-type]
         with sdk.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True) as stream:  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -10,9 +10,7 @@ import pytest
 import requests
 from openai import OpenAI
 
-from openai_cf.api.server import BackgroundServer
-
-from .conftest import TOKEN, start_api
+from .conftest import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HI = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -151,15 +149,8 @@ def test_upstream_5xx_is_a_502(client: OpenAI) -> None:
     assert info.value.status_code == 502
 
 
-@pytest.fixture(scope="module")
-def retrying_api(emulator: BackgroundServer) -> Iterator[str]:
-    server = start_api(emulator, upstream_max_retries=2)
-    yield f"{server.url}/v1"
-    server.stop()
-
-
-def test_transient_upstream_failure_is_retried_by_the_bridge(retrying_api: str) -> None:
-    with OpenAI(base_url=retrying_api, api_key=TOKEN, max_retries=0) as sdk:
+def test_transient_upstream_failure_is_retried_by_the_bridge(sdk_for: Callable[..., OpenAI]) -> None:
+    with sdk_for(upstream_max_retries=2) as sdk:
         completion = sdk.chat.completions.create(
             model="gpt-4o-mini",
             messages=[{"role": "user", "content": "emulate:error=3043 emulate:times=1 hi"}],
