@@ -11,6 +11,11 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+# 3036 over REST and 4006 from a Worker binding mean the same thing (workers-ai-contract 14).
+_DAILY_ALLOCATION_SPENT = (
+    "You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's "
+    "Workers Paid plan if you would like to continue usage."
+)
 # code -> (HTTP status, message template). Templates may use {model}, {path}, {method}, {date}, {detail}.
 ERROR_TABLE: dict[int, tuple[int, str]] = {
     3003: (400, "Request is missing headers or body: {detail}"),
@@ -18,21 +23,13 @@ ERROR_TABLE: dict[int, tuple[int, str]] = {
     3007: (408, "Request timeout"),
     3008: (408, "Request was aborted"),
     3023: (403, "Service unavailable for account"),
-    3036: (
-        429,
-        "You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's "
-        "Workers Paid plan if you would like to continue usage.",
-    ),
+    3036: (429, _DAILY_ALLOCATION_SPENT),
     3039: (400, "Finetune is missing required files (model.safetensors and config.json)"),
     3040: (429, "Capacity temporarily exceeded, please try again."),
     3041: (403, "The account is not allowed to access this model"),
     3042: (404, "The model name is invalid"),
     3043: (500, "Internal server error"),
-    4006: (
-        429,
-        "You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's "
-        "Workers Paid plan if you would like to continue usage.",
-    ),
+    4006: (429, _DAILY_ALLOCATION_SPENT),
     5004: (400, "Invalid data type for base64 input: {detail}"),
     5005: (405, "The model {model} does not support LoRa inference"),
     5006: (400, "AiError: Bad input: {detail}"),
