@@ -10,6 +10,7 @@
     ├── PayloadTooLargeError        413   invalid_request_error
     ├── UnsupportedMediaTypeError   415   invalid_request_error
     ├── RateLimitError              429   rate_limit_error
+    ├── ClientClosedRequest         499   (logs only: the client left before the answer)
     ├── InternalServerError         500   server_error
     ├── BadGatewayError             502   server_error   (upstream failed)
     ├── ServiceUnavailableError     503   server_error
@@ -108,6 +109,13 @@ class RateLimitError(OpenAICFError):
     default_code = "rate_limit_exceeded"
 
 
+class ClientClosedRequest(OpenAICFError):
+    """The client disconnected while we worked; nobody reads this, but logs show 499 (nginx's code)."""
+
+    status = 499
+    type = "client_closed_request"
+
+
 class InternalServerError(OpenAICFError):
     status = 500
     type = "server_error"
@@ -128,6 +136,14 @@ class GatewayTimeoutError(OpenAICFError):
     status = 504
     type = "server_error"
     default_code = "upstream_timeout"
+
+
+def unexpected_error(request_id: str) -> InternalServerError:
+    """A bug or an unforeseen failure: OpenAI's wording, the request id, nothing internal."""
+    return InternalServerError(
+        "The server had an error while processing your request. Sorry about that! You can retry your "
+        f"request, or report the error with the request ID {request_id} if it persists."
+    )
 
 
 def model_not_found(model: str, *, detail: str | None = None) -> NotFoundError:

@@ -23,9 +23,9 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp
 
 from openai_cf.api.logs import configure_logging
-from openai_cf.api.middleware import BearerAuth, BodyLimit, RequestContext
+from openai_cf.api.middleware import BearerAuth, BodyLimit, RequestContext, behind_web_adapter
 from openai_cf.api.responses import error_response
-from openai_cf.errors import MethodNotAllowedError, NotFoundError, OpenAICFError
+from openai_cf.errors import MethodNotAllowedError, NotFoundError, OpenAICFError, unexpected_error
 from openai_cf.routes import routes_for
 from openai_cf.services.container import Services, build_services
 from openai_cf.settings import Settings, get_settings
@@ -40,6 +40,12 @@ def _import(path: str) -> Callable[..., Any]:
 async def _openai_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OpenAICFError)
     return error_response(exc)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Starlette's server-error middleware answers with this, then re-raises for `RequestContext`
+    # to log: without it an unexpected exception became a text/plain 500 that SDKs retry.
+    return error_response(unexpected_error(request.state.request_id))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -80,11 +86,12 @@ def create_app(function: str | None = None, *, settings: Callable[[], Settings] 
     # Read from the environment, not `settings()`: that may fetch secrets, and building an app
     # happens at import time of a function's app.py (Lambda init), which must do no I/O.
     configure_logging(os.environ.get("LOG_LEVEL") or "INFO")
-    app = Starlette(routes=routes, exception_handlers={OpenAICFError: _openai_error, HTTPException: _http_error})
+    handlers = {OpenAICFError: _openai_error, HTTPException: _http_error, Exception: _unexpected_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.services = _LazyServices(settings)
     app.state.settings = settings
     guarded = BearerAuth(
         BodyLimit(app, max_bytes=lambda: settings().max_request_bytes),
         tokens=lambda: settings().access_tokens,
     )
-    return RequestContext(guarded)
+    return RequestContext(guarded, trust_platform=behind_web_adapter(os.environ))

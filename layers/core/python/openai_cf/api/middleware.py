@@ -10,29 +10,57 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openai_cf.api.responses import dumps, error_body
-from openai_cf.errors import AuthenticationError, OpenAICFError, PayloadTooLargeError
+from openai_cf.errors import AuthenticationError, OpenAICFError, PayloadTooLargeError, unexpected_error
 
 logger = logging.getLogger("openai_cf.access")
 
 
-def _request_id(scope: Scope) -> str:
-    for name, value in scope.get("headers") or ():
-        if name == b"x-amzn-request-context":
-            # Behind the Lambda Web Adapter: reuse API Gateway's request id so logs line up.
-            try:
-                request_id = json.loads(value).get("requestId")
-            except ValueError:
+# API Gateway request ids are UUIDs; anything else in the header is not the platform's.
+_PLATFORM_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_MAX_CONTEXT_BYTES = 16 * 1024
+
+
+def platform_request_id(raw: bytes) -> str | None:
+    """API Gateway's request id from the Lambda Web Adapter's `x-amzn-request-context`, if well formed.
+
+    The adapter sets this header from the invocation event (replacing any the client sent), so it is
+    trusted only behind the adapter; even then it is validated, because its value ends up in a
+    response header and in logs.
+    """
+    if len(raw) > _MAX_CONTEXT_BYTES:
+        return None
+    try:
+        context = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    if isinstance(request_id, str) and _PLATFORM_REQUEST_ID.fullmatch(request_id):
+        return f"req_{request_id.replace('-', '')}"
+    return None
+
+
+def _request_id(scope: Scope, trust_platform: bool) -> str:
+    if trust_platform:
+        for name, value in scope.get("headers") or ():
+            if name == b"x-amzn-request-context":
+                found = platform_request_id(value)
+                if found is not None:
+                    return found
                 break
-            if isinstance(request_id, str) and request_id:
-                return f"req_{request_id.replace('-', '')}"
     return f"req_{secrets.token_hex(16)}"
+
+
+def behind_web_adapter(env: Mapping[str, str]) -> bool:
+    """True on Lambda behind the Lambda Web Adapter, the only place `x-amzn-request-context` is real."""
+    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME") and env.get("AWS_LWA_INVOKE_MODE"))
 
 
 async def send_error(send: Send, error: OpenAICFError, extra: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -44,8 +72,11 @@ async def send_error(send: Send, error: OpenAICFError, extra: list[tuple[bytes, 
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self, app: ASGIApp, *, trust_platform: bool = False, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.app = app
+        self.trust_platform = trust_platform
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,7 +84,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         started = self.clock()
-        request_id = _request_id(scope)
+        request_id = _request_id(scope, self.trust_platform)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         response_started = False
@@ -77,14 +108,15 @@ class RequestContext:
         except Exception:
             logger.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:
-                await send_error(send_with_headers, OpenAICFError("The server had an error processing your request."))
+                await send_error(send_with_headers, unexpected_error(request_id))
         finally:
             logger.info(
                 "request",
                 extra={
                     "request_id": request_id,
                     "method": scope.get("method"),
-                    "path": scope.get("path"),
+                    # Only paths that matched a route: anything else is whatever a client typed.
+                    "path": scope.get("path") if "endpoint" in scope else None,
                     "status": status,
                     "latency_ms": round((self.clock() - started) * 1000, 2),
                 },

@@ -14,6 +14,10 @@ from openai_cf.errors import InvalidRequestError
 
 M = TypeVar("M", bound=BaseModel)
 
+# Deeper than any real request (a strict JSON Schema of 10 levels is ~25 levels of JSON), far below
+# the interpreter's recursion limit.
+MAX_NESTING = 64
+
 # Union branch labels pydantic puts in error locations; they are not part of the client's path.
 _TYPE_LABELS = {"str", "int", "float", "bool", "list", "dict", "none", "null", "function", "custom"}
 
@@ -34,12 +38,42 @@ async def read_json(request: Request) -> Any:
             "Send a JSON object with Content-Type: application/json."
         )
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidRequestError(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
             "your HTTP library correctly. The OpenAI API expects a JSON payload.)"
         ) from exc
+    if not _nesting_within(data, MAX_NESTING):
+        raise InvalidRequestError(
+            f"The JSON body of your request is nested more than {MAX_NESTING} levels deep.",
+            code="invalid_json",
+        )
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity, which are not JSON: no OpenAI field takes them, and
+    # they would reach Workers AI as invalid JSON.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _nesting_within(data: Any, limit: int) -> bool:
+    """Whether no value is nested deeper than `limit` containers. Level by level, not recursive:
+    deep input must not exhaust the stack here, nor later in code that walks or re-encodes it."""
+    level = [data]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        below = []
+        for value in level:
+            for child in value.values() if type(value) is dict else value if type(value) is list else ():
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level = below
+    return True
 
 
 def parse_model(model: type[M], data: Any) -> M:
