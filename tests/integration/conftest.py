@@ -11,6 +11,7 @@ from openai import OpenAI
 from openai_cf.api.app import create_app
 from openai_cf.api.server import BackgroundServer
 from openai_cf.local.emulator import create_app as create_emulator
+from openai_cf.local.emulator.journal import Journal
 from openai_cf.settings import Settings
 
 TOKEN = "sk-test-token"
@@ -21,6 +22,13 @@ EMULATOR_TOKEN = "emulator-token"
 def emulator() -> Iterator[BackgroundServer]:
     with BackgroundServer(create_emulator(api_token=EMULATOR_TOKEN)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def journal(emulator: BackgroundServer) -> Journal:
+    """What the emulator saw of requests tagged `emulate:tag=NAME` (ended early, events sent)."""
+    found: Journal = emulator.app.state.emulator.journal
+    return found
 
 
 def settings_for(emulator: BackgroundServer, **overrides: object) -> Settings:

@@ -71,6 +71,10 @@ class BackgroundServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def app(self) -> Any:
+        return self._app
+
+    @property
     def port(self) -> int:
         if self._socket is None:
             raise RuntimeError("the server is not started")

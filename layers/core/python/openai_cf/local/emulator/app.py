@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -31,6 +31,7 @@ from .context import RunContext, TaskHandler
 from .directives import Directives, parse_directives
 from .embeddings import EMBEDDINGS_HANDLER
 from .errors import DEFAULT_API_TOKEN, EmulatorError, failure_response, not_implemented
+from .journal import Journal
 from .models_api import deprecation_date, model_schema, search_models
 from .text import TEXT_GENERATION_HANDLER
 from .validation import json_type, validate_input
@@ -48,6 +49,7 @@ class EmulatorState:
     """Per-app mutable state: the clock and the `emulate:times=K` failure counters."""
 
     now: Callable[[], float]
+    journal: Journal = field(default_factory=Journal)
     _counts: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,13 +127,34 @@ async def run_model(request: Request) -> Response:
         raise not_implemented("queued (async batch) requests")
     body = {key: value for key, value in (await _json_body(request)).items() if key != "options"}
     directives = parse_directives(handler.directive_text(body))
-    if directives.delay_ms:
-        await asyncio.sleep(directives.delay_ms / 1000)
+    visit = state.journal.open(directives.tag)
+    if directives.delay_ms and not await _pause(request, directives.delay_ms / 1000):
+        if visit is not None:
+            visit.finish(abandoned=True)
+        return Response(status_code=499)  # nobody is left to read it
     failure = _emulated_failure(state, info.name, body, directives)
     if failure is not None:
         return failure
     validate_input(info.name, body)
-    return await handler.run(RunContext(info=info, body=body, directives=directives, now=state.now))
+    response = await handler.run(RunContext(info=info, body=body, directives=directives, now=state.now, visit=visit))
+    if visit is not None and not isinstance(response, StreamingResponse):
+        visit.finish(abandoned=False)
+    return response
+
+
+async def _pause(request: Request, seconds: float) -> bool:
+    """Sleep, like a model thinking; False as soon as the client disconnects instead."""
+
+    async def client_gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    sleep = asyncio.ensure_future(asyncio.sleep(seconds))
+    gone = asyncio.ensure_future(client_gone())
+    done, _ = await asyncio.wait((sleep, gone), return_when=asyncio.FIRST_COMPLETED)
+    sleep.cancel()
+    gone.cancel()
+    return sleep in done
 
 
 async def _emulator_error(_: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from openai_cf.workers_ai.catalog import ModelInfo
 
 from .directives import Directives
+from .journal import Visit
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class RunContext:
     body: dict[str, Any]
     directives: Directives
     now: Callable[[], float]
+    visit: Visit | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class Directives:
     stream_json: bool = False
     reasoning: bool = False
     json: bool = False
+    tag: str | None = None
     unknown: tuple[str, ...] = field(default=())
 
     @property
@@ -97,6 +98,8 @@ def parse_directives(text: str) -> Directives:
             tools.extend(name for name in (value or "").split(",") if name)
         elif key == "args":
             values["args"] = _args(value)
+        elif key == "tag":
+            values["tag"] = value or None
         else:
             unknown.append(key)
     return Directives(**values, tools=tuple(tools), unknown=tuple(unknown))

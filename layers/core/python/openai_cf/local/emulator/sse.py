@@ -17,6 +17,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from .directives import Directives
+from .journal import Visit
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,21 @@ async def _paced(events: Sequence[Event], delay_ms: int, break_after: int | None
         yield event.encode()
 
 
-def sse_response(events: Sequence[Event], directives: Directives) -> StreamingResponse:
+async def _journaled(body: AsyncIterator[bytes], visit: Visit) -> AsyncIterator[bytes]:
+    """`body`, noting in `visit` how many events went out and whether the client left first."""
+    abandoned = True
+    try:
+        async for chunk in body:
+            yield chunk
+            visit.events_sent += 1
+        abandoned = False
+    finally:
+        visit.finish(abandoned=abandoned)
+
+
+def sse_response(events: Sequence[Event], directives: Directives, visit: Visit | None = None) -> StreamingResponse:
     body = _paced(events, directives.token_delay_ms, directives.break_after)
+    if visit is not None:
+        body = _journaled(body, visit)
     headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)

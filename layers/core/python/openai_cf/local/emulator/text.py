@@ -29,10 +29,10 @@ async def run_text_generation(ctx: RunContext) -> Response:
     stamp = Stamp(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(ctx.now()))
     if completion.dialect == "openai":
         if stream:
-            return sse_response(openai_events(completion, stamp), ctx.directives)
+            return sse_response(openai_events(completion, stamp), ctx.directives, ctx.visit)
         return success_response(openai_result(completion, stamp))
     if stream:
-        return sse_response(native_events(completion), ctx.directives)
+        return sse_response(native_events(completion), ctx.directives, ctx.visit)
     return success_response(native_result(completion))
 
 
