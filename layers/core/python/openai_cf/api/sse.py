@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 
+from openai_cf import cancel
 from openai_cf.api.responses import error_body
-from openai_cf.errors import OpenAICFError
+from openai_cf.errors import ClientClosedRequest, OpenAICFError
 
 logger = logging.getLogger("openai_cf.sse")
 
@@ -35,27 +36,35 @@ def encode(chunk: Any) -> bytes:
 
 
 def _produce(
-    chunks: Iterator[Any], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any], stop: threading.Event
+    chunks: Iterator[Any],
+    loop: asyncio.AbstractEventLoop,
+    queue: asyncio.Queue[Any],
+    stop: threading.Event,
+    scope: cancel.CancelScope | None,
 ) -> None:
-    try:
-        for chunk in chunks:
-            loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            if stop.is_set():
-                break
-    except BaseException as exc:  # handed to the writer, which reports it in-band
-        loop.call_soon_threadsafe(queue.put_nowait, exc)
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        loop.call_soon_threadsafe(queue.put_nowait, _END)
+    # This thread is the stream's own: its upstream calls (later choices too) follow `scope`.
+    with cancel.bound(scope):
+        try:
+            for chunk in chunks:
+                loop.call_soon_threadsafe(queue.put_nowait, chunk)
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # handed to the writer, which reports it in-band
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            loop.call_soon_threadsafe(queue.put_nowait, _END)
 
 
-async def sse_events(chunks: Iterator[Any], *, keepalive_seconds: float) -> AsyncIterator[bytes]:
+async def sse_events(
+    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
-    threading.Thread(target=_produce, args=(chunks, loop, queue, stop), daemon=True).start()
+    threading.Thread(target=_produce, args=(chunks, loop, queue, stop, scope), daemon=True).start()
     try:
         while True:
             try:
@@ -71,22 +80,29 @@ async def sse_events(chunks: Iterator[Any], *, keepalive_seconds: float) -> Asyn
                 return
             yield encode(item)
     finally:
-        # The client went away or we finished: let the producer stop at its next chunk.
+        # The client went away or we finished: stop the producer now, even mid-read of an upstream
+        # token (the scope shuts its connection down), not at the next token.
         stop.set()
+        if scope is not None:
+            scope.cancel()
 
 
 def _error_event(exc: BaseException) -> bytes:
     if isinstance(exc, OpenAICFError):
         error = exc
+    elif isinstance(exc, cancel.Cancelled):
+        error = ClientClosedRequest("The stream was cancelled.")
     else:
         logger.error("stream failed", exc_info=exc)
         error = OpenAICFError("The server had an error while streaming the response.")
     return b"data: " + json.dumps(error_body(error), separators=(",", ":")).encode() + b"\n\n"
 
 
-def sse_response(chunks: Iterator[Any], *, keepalive_seconds: float) -> StreamingResponse:
+def sse_response(
+    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None
+) -> StreamingResponse:
     return StreamingResponse(
-        sse_events(chunks, keepalive_seconds=keepalive_seconds),
+        sse_events(chunks, keepalive_seconds=keepalive_seconds, scope=scope),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )

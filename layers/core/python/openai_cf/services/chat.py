@@ -102,7 +102,7 @@ class ChatService:
         prepared = self._prepare(params, stream=True)
         include_usage = bool(params.stream_options and params.stream_options.include_usage)
         # The first upstream answer is opened here, before any byte goes to the client.
-        first = g.open_stream(self.client, prepared.requests[0], need_usage=include_usage)
+        first = g.open_stream(self.client, prepared.requests[0])
         return _ChunkWriter(self, prepared, include_usage).chunks(first)
 
     # -- preparation -------------------------------------------------------------------------
@@ -205,7 +205,7 @@ class _ChunkWriter:
 
     def chunks(self, first: Iterator[Any]) -> Iterator[dict[str, Any]]:
         for index, request in enumerate(self.prepared.requests):
-            events = first if index == 0 else g.open_stream(self.service.client, request, need_usage=self.include_usage)
+            events = first if index == 0 else g.open_stream(self.service.client, request)
             yield from self._choice(index, events)
         total = g.sum_usage(self.usages)
         g.log_generation("chat.completions", self.prepared.model.name, total, n=len(self.usages), stream=True)

@@ -124,7 +124,7 @@ class CompletionsService:
     def stream(self, params: CompletionCreateParams) -> Iterator[dict[str, Any]]:
         model, prompts, requests = self._prepare(params, stream=True)
         include_usage = bool(params.stream_options and params.stream_options.include_usage)
-        first = g.open_stream(self.client, requests[0], need_usage=include_usage)
+        first = g.open_stream(self.client, requests[0])
         return self._chunks(model, prompts, requests, first, params, include_usage)
 
     def _chunks(
@@ -147,7 +147,7 @@ class CompletionsService:
             }
 
         for index, request in enumerate(requests):
-            events = first if index == 0 else g.open_stream(self.client, request, need_usage=include_usage)
+            events = first if index == 0 else g.open_stream(self.client, request)
             if params.echo:
                 yield chunk(index, prompts[index // n])
             usage = None

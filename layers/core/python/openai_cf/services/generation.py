@@ -7,6 +7,7 @@ silent `stop`), and usage taken from Workers AI, keeping the last report a strea
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator
@@ -14,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from openai_cf import cancel
 from openai_cf.errors import BadGatewayError
 from openai_cf.services.stop import StopScanner, truncate_at_stop
+from openai_cf.tokens import estimate_tokens
 from openai_cf.workers_ai.client import UpstreamStream, WorkersAIClient
 from openai_cf.workers_ai.text import (
     Event,
@@ -90,7 +93,7 @@ def _outcome(generation: Generation, request: UpstreamRequest) -> Outcome:
     return Outcome(text, generation.reasoning, generation.tool_calls, finish, generation.usage)
 
 
-def open_stream(client: WorkersAIClient, request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
+def open_stream(client: WorkersAIClient, request: UpstreamRequest) -> Iterator[Event]:
     """Open the upstream answer now (so failures are still HTTP errors) and return its events."""
     if request.stream_as_json:
         answer = client.run(request.model, request.payload, session=request.session)
@@ -98,7 +101,7 @@ def open_stream(client: WorkersAIClient, request: UpstreamRequest, *, need_usage
     else:
         opened = client.stream(request.model, request.payload, session=request.session)
         events = parse_stream(opened) if isinstance(opened, UpstreamStream) else generation_events(parse_result(opened))
-    return bridge_events(events, request, need_usage=need_usage)
+    return bridge_events(events, request)
 
 
 class _Bridge:
@@ -110,8 +113,12 @@ class _Bridge:
         self.upstream_finish: str | None = None
         self.usage: Usage | None = None
         self.tools = False
+        # Workers AI sends one event per generated token: the count of a stream we cut short.
+        self.generated = 0
 
     def take(self, event: Event) -> Iterator[Event]:
+        if not isinstance(event, Finish | UsageReport):
+            self.generated += 1
         if isinstance(event, TextDelta):
             text = self.scanner.feed(event.text)
             if text:
@@ -137,35 +144,69 @@ class _Bridge:
         )
         yield Finish(reason)
 
+    def cut_short_usage(self) -> Usage:
+        """Usage of a generation we stopped reading: what it cost up to the cut.
 
-def bridge_events(events: Iterator[Event], request: UpstreamRequest, *, need_usage: bool) -> Iterator[Event]:
-    """Apply stop sequences; end with exactly one `Finish`, then the usage if there is any."""
+        The completion is the tokens received (or Workers AI's running count, if larger); the
+        prompt is Workers AI's count when a chunk carried one, else our estimate.
+        """
+        reported = self.usage
+        if reported is not None and reported.prompt_tokens:
+            return Usage(
+                prompt_tokens=reported.prompt_tokens,
+                completion_tokens=max(reported.completion_tokens, self.generated),
+                cached_tokens=reported.cached_tokens,
+            )
+        return Usage(prompt_tokens=estimate_prompt_tokens(self.request.payload), completion_tokens=self.generated)
+
+
+def bridge_events(events: Iterator[Event], request: UpstreamRequest) -> Iterator[Event]:
+    """Apply stop sequences; end with exactly one `Finish`, then the usage if there is any.
+
+    Once a stop sequence has ended the answer, the upstream stream is closed at once: the rest of
+    the generation would be read (and billed as Lambda time) for nobody.
+    """
     bridge = _Bridge(request)
+    close = getattr(events, "close", None)
     try:
         for event in events:
             yield from bridge.take(event)
             if bridge.scanner.stopped:
                 break
+        if bridge.scanner.stopped:
+            if close is not None:
+                close()
+            bridge.usage = bridge.cut_short_usage()
         yield from bridge.finish()
-        if bridge.scanner.stopped and need_usage:
-            # The client already has its finish; read on only to report real usage.
-            for event in events:
-                if isinstance(event, UsageReport):
-                    bridge.usage = event.usage
         if bridge.usage is not None:
             yield UsageReport(bridge.usage)
     finally:
-        close = getattr(events, "close", None)
         if close is not None:
             close()
 
 
+def estimate_prompt_tokens(payload: dict[str, Any]) -> int:
+    """Our estimate of a request's prompt (text, and tool definitions as JSON; images not counted)."""
+    texts: list[str] = [payload.get("prompt") or ""]
+    for message in payload.get("messages") or ():
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts.extend(part.get("text") or "" for part in content if isinstance(part, dict))
+    if payload.get("tools"):
+        texts.append(json.dumps(payload["tools"]))
+    return sum(estimate_tokens(text) for text in texts)
+
+
 def fan_out(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run `work(i)` for i in range(count), concurrently when there is more than one."""
+    """Run `work(i)` for i in range(count), concurrently when there is more than one; the pool's
+    threads share the caller's cancel scope, so an abandoned request abandons every choice."""
     if count == 1:
         return [work(0)]
+    scope = cancel.current()
     with ThreadPoolExecutor(max_workers=min(count, 8)) as pool:
-        return list(pool.map(work, range(count)))
+        return list(pool.map(lambda i: cancel.run_in(scope, work, i), range(count)))
 
 
 def choice_seed(seed: int | None, index: int, bounds: tuple[float | None, float | None]) -> int | None:

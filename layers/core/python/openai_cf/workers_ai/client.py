@@ -9,8 +9,10 @@ failure into the project's error hierarchy where it enters.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,11 +20,12 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from openai_cf import cancel
 from openai_cf import errors as e
 from openai_cf.workers_ai.errors import UpstreamFailure, parse_failure
 from openai_cf.workers_ai.sse import iter_events
+from openai_cf.workers_ai.transport import CancellableAdapter
 
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 _MAX_BACKOFF = 8.0
@@ -46,6 +49,7 @@ class UpstreamStream:
         try:
             yield from iter_events(self._response.iter_content(chunk_size=None))
         except (requests.RequestException, OSError) as exc:
+            cancel.raise_if_cancelled()
             raise e.BadGatewayError("The Workers AI stream broke off before it ended.") from exc
         finally:
             self.close()
@@ -149,15 +153,18 @@ class WorkersAIClient:
         model: str | None = None,
         session: str | None = None,
     ) -> requests.Response:
-        headers = {**self._headers, "x-session-affinity": session} if session else self._headers
+        headers = {**self._headers, "x-session-affinity": affinity_key(session)} if session else self._headers
         attempt = 0
         while True:
+            # An abandoned request (its client left) is never sent, nor sent again.
+            cancel.raise_if_cancelled()
             try:
                 response = self._session.request(
                     method, url, json=json_body, params=params, headers=headers,
                     timeout=self._timeout, stream=stream,
                 )  # fmt: skip
             except requests.ConnectionError as exc:
+                cancel.raise_if_cancelled()
                 retryable = isinstance(exc, requests.ConnectTimeout) or _is_connect_failure(exc)
                 if retryable and attempt < self._max_retries:
                     self._sleep(self._delay(attempt))
@@ -165,6 +172,7 @@ class WorkersAIClient:
                     continue
                 raise e.BadGatewayError("Workers AI could not be reached.") from exc
             except requests.Timeout as exc:
+                cancel.raise_if_cancelled()
                 raise e.GatewayTimeoutError("Workers AI did not answer in time.") from exc
             if response.status_code < 400:
                 return response
@@ -220,6 +228,20 @@ def _retry_after(raw: str | None) -> float | None:
         return None
 
 
+_AFFINITY_SAFE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def affinity_key(prompt_cache_key: str) -> str:
+    """`prompt_cache_key` as an `x-session-affinity` header value.
+
+    Any string is a valid cache key for the client, but a header value must be printable ASCII
+    without line breaks: other keys are sent as their SHA-256, which keeps one key → one replica.
+    """
+    if _AFFINITY_SAFE.fullmatch(prompt_cache_key):
+        return prompt_cache_key
+    return hashlib.sha256(prompt_cache_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _is_connect_failure(exc: requests.ConnectionError) -> bool:
     # Only failures before the request was sent are safe to repeat for a generation request.
     text = repr(exc)
@@ -233,7 +255,7 @@ def _new_session(base_url: str) -> requests.Session:
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+    adapter = CancellableAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -13,6 +13,7 @@ async def create_chat_completion(request: Request) -> Response:
     params = parse_model(ChatCompletionCreateParams, await read_json(request))
     svc = services(request)
     return await answer(
+        request,
         params,
         stream=bool(params.stream),
         create=svc.chat.create,

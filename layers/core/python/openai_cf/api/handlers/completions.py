@@ -13,6 +13,7 @@ async def create_completion(request: Request) -> Response:
     params = parse_model(CompletionCreateParams, await read_json(request))
     svc = services(request)
     return await answer(
+        request,
         params,
         stream=bool(params.stream),
         create=svc.completions.create,

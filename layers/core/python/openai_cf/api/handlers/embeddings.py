@@ -13,4 +13,4 @@ from openai_cf.schemas.embeddings import EmbeddingCreateParams
 async def create_embedding(request: Request) -> Response:
     params = parse_model(EmbeddingCreateParams, await read_json(request))
     svc = services(request)
-    return json_response(await in_thread(svc.embeddings.create, params))
+    return json_response(await in_thread(request, svc.embeddings.create, params))
