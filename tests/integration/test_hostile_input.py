@@ -80,3 +80,14 @@ def test_bearer_is_required_whatever_the_headers(base_url: str) -> None:
     response = requests.get(f"{base_url}/models", headers={"x-amzn-request-context": b"[1]"}, timeout=10)
     assert_envelope(response, 401)
     assert TOKEN not in response.text
+
+
+def test_an_unpaired_surrogate_is_refused_but_an_escaped_pair_is_text(base_url: str) -> None:
+    # Given message text written as JSON escapes: a lone UTF-16 half, and a proper pair (an emoji)
+    lone = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "emulate:echo x\\ud800y"}]}'
+    pair = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "emulate:echo \\ud83d\\ude00"}]}'
+    # Then the lone half is a 400 (it is not text, and once crashed the echoed answer's encoding)
+    assert_envelope(post(base_url, "/chat/completions", headers=JSON, data=lone), 400)
+    # And the pair is the character it encodes
+    response = post(base_url, "/chat/completions", headers=JSON, data=pair)
+    assert response.json()["choices"][0]["message"]["content"] == "\U0001f600"

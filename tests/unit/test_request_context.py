@@ -9,6 +9,9 @@ from starlette.testclient import TestClient
 
 from openai_cf.api.app import create_app
 from openai_cf.api.middleware import behind_web_adapter, platform_request_id
+from openai_cf.api.responses import dumps
+from openai_cf.api.sse import encode
+from openai_cf.schemas.chat import ChatCompletionMessage
 from openai_cf.services.models import ModelRegistry
 from openai_cf.settings import Settings
 
@@ -71,3 +74,11 @@ def test_an_unexpected_exception_is_a_500_in_the_envelope(monkeypatch: pytest.Mo
     assert response.headers["x-request-id"] in error["message"]
     assert "internal detail" not in response.text
     assert "RuntimeError" not in response.text
+
+
+def test_answers_carrying_an_unpaired_surrogate_are_still_valid_json() -> None:
+    # Upstream output can hold a lone UTF-16 half (a JSON escape); UTF-8 cannot carry it, JSON escapes can.
+    assert json.loads(dumps({"a": "x\ud800é"})) == {"a": "x\ud800é"}
+    assert json.loads(dumps(ChatCompletionMessage(content="x\ud800")))["content"] == "x\ud800"
+    assert encode({"a": "é"}) == 'data: {"a":"é"}\n\n'.encode()
+    assert json.loads(encode({"a": "\udfff"})[6:]) == {"a": "\udfff"}

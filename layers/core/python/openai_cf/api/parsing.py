@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from openai_cf.api.middleware import too_large
-from openai_cf.errors import InvalidRequestError
+from openai_cf.errors import ClientClosedRequest, InvalidRequestError
 
 M = TypeVar("M", bound=BaseModel)
 
 # Deeper than any real request (a strict JSON Schema of 10 levels is ~25 levels of JSON), far below
 # the interpreter's recursion limit.
 MAX_NESTING = 64
+
+# A JSON escape of a UTF-16 surrogate half; `\\u` cannot occur in JSON outside strings.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 # Union branch labels pydantic puts in error locations; they are not part of the client's path.
 _TYPE_LABELS = {"str", "int", "float", "bool", "list", "dict", "none", "null", "function", "custom"}
@@ -26,11 +30,14 @@ async def read_json(request: Request) -> Any:
     max_bytes = request.app.state.settings().max_request_bytes
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large(max_bytes)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise too_large(max_bytes)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientClosedRequest("The client closed the connection while sending its request.") from None
     body = b"".join(chunks)
     if not body.strip():
         raise InvalidRequestError(
@@ -44,12 +51,28 @@ async def read_json(request: Request) -> Any:
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
             "your HTTP library correctly. The OpenAI API expects a JSON payload.)"
         ) from exc
+    if _SURROGATE_ESCAPE.search(body) and not _valid_unicode(data):
+        raise InvalidRequestError(
+            "The JSON body of your request contains an unpaired surrogate escape (such as \\ud800): "
+            "strings must be valid Unicode.",
+            code="invalid_json",
+        )
     if not _nesting_within(data, MAX_NESTING):
         raise InvalidRequestError(
             f"The JSON body of your request is nested more than {MAX_NESTING} levels deep.",
             code="invalid_json",
         )
     return data
+
+
+def _valid_unicode(data: Any) -> bool:
+    # Only reached when the raw body has a surrogate escape: pairs are fine, lone halves are not
+    # text, and would fail later when an answer echoing them is encoded.
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str) -> Any:

@@ -15,11 +15,10 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 
 from openai_cf import cancel
-from openai_cf.api.responses import error_body
+from openai_cf.api.responses import dumps, error_body
 from openai_cf.errors import ClientClosedRequest, OpenAICFError
 
 logger = logging.getLogger("openai_cf.sse")
@@ -30,9 +29,7 @@ DONE = b"data: [DONE]\n\n"
 
 
 def encode(chunk: Any) -> bytes:
-    if isinstance(chunk, BaseModel):
-        return b"data: " + chunk.model_dump_json().encode() + b"\n\n"
-    return b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+    return b"data: " + dumps(chunk) + b"\n\n"
 
 
 def _produce(
