@@ -94,6 +94,34 @@ def test_text_only_model_refuses_images_instead_of_dropping_them(client: OpenAI)
     assert info.value.param == "messages[0].content[1]"
 
 
+def test_too_many_images_are_a_400_naming_the_first_part_over_the_cap(sdk_for: Callable[..., OpenAI]) -> None:
+    # Given an API allowing two images per request
+    client = sdk_for(image_max_count=2)
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    # When a request carries three (data: URLs count too)
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=image_message(url, url, url))  # type: ignore[arg-type]
+    # Then the third image part is named
+    assert info.value.param == "messages[0].content[3]"
+    assert info.value.code == "too_many_images"
+
+
+def test_the_total_download_budget_is_a_400_naming_the_part_that_crossed_it(
+    sdk_for: Callable[..., OpenAI], image_server: str
+) -> None:
+    # Given an API allowing 1,000 downloaded bytes per request
+    client = sdk_for(image_fetch_max_total_bytes=1000)
+    # When a small image and a 2 kB one are sent together
+    messages = image_message(f"{image_server}/cat.png", f"{image_server}/big.png")
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
+    # Then the big one is named, and a request within the budget still answers
+    assert info.value.param == "messages[0].content[2].image_url.url"
+    assert info.value.code == "image_too_large"
+    ok = client.chat.completions.create(model="gpt-4o", messages=image_message(f"{image_server}/cat.png"))  # type: ignore[arg-type]
+    assert ok.choices[0].message.content
+
+
 def test_a_url_that_parsers_read_differently_is_refused_not_fetched(
     sdk_for: Callable[..., OpenAI], image_server: str
 ) -> None:

@@ -51,7 +51,9 @@ class Services:
 
         images = ImageFetcher(
             ImageLimits(
+                max_count=self.settings.image_max_count,
                 max_bytes=self.settings.image_fetch_max_bytes,
+                max_total_bytes=self.settings.image_fetch_max_total_bytes,
                 timeout=self.settings.image_fetch_timeout,
                 allow_private=self.settings.image_fetch_allow_private,
             )
