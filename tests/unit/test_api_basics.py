@@ -46,6 +46,24 @@ def test_settings_from_env() -> None:
     assert not settings.has_cloudflare_credentials
 
 
+def test_image_caps_from_env() -> None:
+    defaults = settings_from_env({})
+    assert (defaults.image_max_count, defaults.image_fetch_max_bytes) == (8, 10 * 1024 * 1024)
+    assert (defaults.image_fetch_max_total_bytes, defaults.image_fetch_timeout) == (20 * 1024 * 1024, 10.0)
+    settings = settings_from_env(
+        {
+            "OPENAI_CF_IMAGE_MAX_COUNT": "2",
+            "OPENAI_CF_IMAGE_MAX_BYTES": "1000",
+            "OPENAI_CF_IMAGE_MAX_TOTAL_BYTES": "1500",
+            "OPENAI_CF_IMAGE_FETCH_TIMEOUT": "2.5",
+        }
+    )
+    assert (settings.image_max_count, settings.image_fetch_max_bytes) == (2, 1000)
+    assert (settings.image_fetch_max_total_bytes, settings.image_fetch_timeout) == (1500, 2.5)
+    with pytest.raises(SettingsError):
+        settings_from_env({"OPENAI_CF_IMAGE_FETCH_TIMEOUT": "0"})
+
+
 @pytest.mark.parametrize("raw", ["not json", "[1]", '{"a": 1}'])
 def test_bad_model_aliases_fail_at_start_up(raw: str) -> None:
     with pytest.raises(SettingsError):

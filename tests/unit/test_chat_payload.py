@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from openai_cf.errors import InvalidRequestError
 from openai_cf.schemas.chat import ChatCompletionCreateParams
 from openai_cf.services.chat_payload import PayloadBuilder, add_sampling, short_tool_call_id
-from openai_cf.services.image_fetch import ImageFetcher
+from openai_cf.services.image_fetch import ImageFetcher, ImageRef
 from openai_cf.workers_ai.catalog import ChatProfile, chat_profile, packaged_models
 
 
@@ -89,6 +90,55 @@ def test_images_are_refused_by_text_only_models_and_kept_for_vision() -> None:
     assert info.value.param == "messages[0].content[1]"
     content = builder(SCOUT).messages(p.messages)[0]["content"]
     assert content[1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+
+
+class RecordingFetcher(ImageFetcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[ImageRef]] = []
+
+    def fetch_all(self, images: Sequence[ImageRef]) -> list[str]:
+        self.calls.append(list(images))
+        return [f"data:image/png;base64,{i}" for i in range(len(images))]
+
+
+def test_the_images_of_all_messages_are_fetched_together_before_building() -> None:
+    # Given image parts in two user messages
+    def image(url: str) -> dict[str, Any]:
+        return {"type": "image_url", "image_url": {"url": url}}
+
+    p = params(
+        messages=[
+            {"role": "user", "content": [image("https://a.example/1.png"), {"type": "text", "text": "and"}]},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": [image("data:image/png;base64,AA"), image("https://b.example/2.png")]},
+        ]
+    )
+    fetcher = RecordingFetcher()
+    # When the payload is built
+    messages = PayloadBuilder(profile(SCOUT), fetcher).messages(p.messages)
+    # Then one call got every part (so caps and the deadline are per request), and each answer kept its place
+    assert fetcher.calls == [
+        [
+            ImageRef("https://a.example/1.png", "messages[0].content[0]"),
+            ImageRef("data:image/png;base64,AA", "messages[2].content[0]"),
+            ImageRef("https://b.example/2.png", "messages[2].content[1]"),
+        ]
+    ]
+    assert messages[0]["content"][0]["image_url"]["url"] == "data:image/png;base64,0"
+    assert [part["image_url"]["url"] for part in messages[2]["content"]] == [
+        "data:image/png;base64,1",
+        "data:image/png;base64,2",
+    ]
+
+
+def test_a_text_only_model_refuses_images_before_downloading_any() -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://a.example/1.png"}}
+    p = params(messages=[{"role": "user", "content": [image]}])
+    fetcher = RecordingFetcher()
+    with pytest.raises(InvalidRequestError):
+        PayloadBuilder(profile(LLAMA33), fetcher).messages(p.messages)
+    assert fetcher.calls == []
 
 
 def test_tool_schemas_are_completed_for_classic_models() -> None:

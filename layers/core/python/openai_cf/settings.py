@@ -43,9 +43,14 @@ class Settings(BaseModel):
     # Seconds of upstream silence before an SSE keep-alive comment is sent.
     sse_keepalive_seconds: float = 15.0
     catalog_ttl_seconds: float = 600.0
-    # Image URLs in chat messages are fetched by us (Workers AI takes only data: URLs).
-    image_fetch_max_bytes: int = 10 * 1024 * 1024
-    image_fetch_timeout: float = 10.0
+    # Image URLs in chat messages are fetched by us (Workers AI takes only data: URLs). The caps fit
+    # one request into a 512 MB Lambda with room to spare: 20 MB downloaded become ~27 MB of base64,
+    # held about three times over (data URL, payload JSON, request body) ≈ 100 MB at the peak. The
+    # 10 s deadline covers all downloads of the request together, well inside the API's timeouts.
+    image_max_count: int = Field(default=8, ge=0)
+    image_fetch_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    image_fetch_max_total_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    image_fetch_timeout: float = Field(default=10.0, gt=0)
     # Loopback/private image URLs are refused unless this is set (tests and local development only).
     image_fetch_allow_private: bool = False
 
@@ -111,6 +116,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             upstream_read_timeout=_float(env, "OPENAI_CF_READ_TIMEOUT", 120.0),
             upstream_max_retries=int(_float(env, "OPENAI_CF_MAX_RETRIES", 2)),
             sse_keepalive_seconds=_float(env, "OPENAI_CF_SSE_KEEPALIVE_SECONDS", 15.0),
+            image_max_count=int(_float(env, "OPENAI_CF_IMAGE_MAX_COUNT", 8)),
+            image_fetch_max_bytes=int(_float(env, "OPENAI_CF_IMAGE_MAX_BYTES", 10 * 1024 * 1024)),
+            image_fetch_max_total_bytes=int(_float(env, "OPENAI_CF_IMAGE_MAX_TOTAL_BYTES", 20 * 1024 * 1024)),
+            image_fetch_timeout=_float(env, "OPENAI_CF_IMAGE_FETCH_TIMEOUT", 10.0),
             image_fetch_allow_private=env.get("OPENAI_CF_IMAGE_FETCH_ALLOW_PRIVATE", "") == "1",
         )
     except ValidationError as exc:

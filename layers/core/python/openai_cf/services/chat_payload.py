@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
 from openai_cf.errors import InvalidRequestError
 from openai_cf.schemas import chat as c
-from openai_cf.services.image_fetch import ImageFetcher
+from openai_cf.services.image_fetch import ImageFetcher, ImageRef
 from openai_cf.workers_ai.catalog import ChatProfile
 
 _ALNUM = string.ascii_letters + string.digits
@@ -46,9 +46,31 @@ class PayloadBuilder:
     def __init__(self, profile: ChatProfile, images: ImageFetcher) -> None:
         self.profile = profile
         self.images = images
+        self._data_urls: dict[str, str] = {}
 
     def messages(self, messages: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        # All images first, together: the fetcher caps their number and bytes per request and
+        # downloads them concurrently under one deadline.
+        refs = list(self._image_parts(messages))
+        if refs:
+            self._data_urls = dict(zip((r.part for r in refs), self.images.fetch_all(refs), strict=True))
         return [self._message(i, m) for i, m in enumerate(messages)]
+
+    def _image_parts(self, messages: Sequence[BaseModel]) -> Iterator[ImageRef]:
+        for i, message in enumerate(messages):
+            if isinstance(message, c.ChatCompletionUserMessageParam) and isinstance(message.content, list):
+                for j, part in enumerate(message.content):
+                    if isinstance(part, c.ChatCompletionContentPartImage):
+                        self._require_vision(f"messages[{i}].content[{j}]")
+                        yield ImageRef(part.image_url.url, f"messages[{i}].content[{j}]")
+
+    def _require_vision(self, param: str) -> None:
+        if not (self.profile.vision and self.profile.content_arrays):
+            raise InvalidRequestError(
+                f"The model `{self.profile.name}` does not accept image input. Use a vision model such as gpt-4o.",
+                param=param,
+                code="image_not_supported",
+            )
 
     def _message(self, index: int, message: BaseModel) -> dict[str, Any]:
         native = self.profile.dialect == "native"
@@ -77,15 +99,7 @@ class PayloadBuilder:
             if isinstance(part, c.ChatCompletionContentPartText):
                 parts.append({"type": "text", "text": part.text})
             elif isinstance(part, c.ChatCompletionContentPartImage):
-                if not (self.profile.vision and self.profile.content_arrays):
-                    raise InvalidRequestError(
-                        f"The model `{self.profile.name}` does not accept image input. "
-                        "Use a vision model such as gpt-4o.",
-                        param=param,
-                        code="image_not_supported",
-                    )
-                url = self.images.to_data_url(part.image_url.url, param=f"{param}.image_url.url")
-                parts.append({"type": "image_url", "image_url": {"url": url}})
+                parts.append({"type": "image_url", "image_url": {"url": self._data_urls[param]}})
             else:
                 raise InvalidRequestError(
                     f"Content parts of type `{part.type}` are not supported by Workers AI chat models.",

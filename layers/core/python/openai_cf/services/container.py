@@ -47,12 +47,16 @@ class Services:
     @cached_property
     def chat(self) -> ChatService:
         from openai_cf.services.chat import ChatService
-        from openai_cf.services.image_fetch import ImageFetcher
+        from openai_cf.services.image_fetch import ImageFetcher, ImageLimits
 
         images = ImageFetcher(
-            max_bytes=self.settings.image_fetch_max_bytes,
-            timeout=self.settings.image_fetch_timeout,
-            allow_private=self.settings.image_fetch_allow_private,
+            ImageLimits(
+                max_count=self.settings.image_max_count,
+                max_bytes=self.settings.image_fetch_max_bytes,
+                max_total_bytes=self.settings.image_fetch_max_total_bytes,
+                timeout=self.settings.image_fetch_timeout,
+                allow_private=self.settings.image_fetch_allow_private,
+            )
         )
         return ChatService(self.workers_ai, self.models, images, self.settings)
 
