@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from openai_cf.schemas.common import CompletionUsage, FinishReason, RequestModel, StreamOptions
+from openai_cf.schemas.limits import Stop
 
 
 # -- request ---------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class ChatCompletionCreateParams(RequestModel):
     max_completion_tokens: int | None = Field(default=None, ge=1)
     n: int | None = Field(default=None, ge=1, le=128)
     seed: int | None = None
-    stop: str | list[str] | None = None
+    stop: Stop = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from openai_cf.schemas.common import CompletionUsage, RequestModel, StreamOptions
+from openai_cf.schemas.limits import Stop
 
 
 class CompletionCreateParams(RequestModel):
@@ -22,7 +23,7 @@ class CompletionCreateParams(RequestModel):
     max_tokens: int | None = Field(default=16, ge=1)
     n: int | None = Field(default=None, ge=1, le=128)
     seed: int | None = None
-    stop: str | list[str] | None = None
+    stop: Stop = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     suffix: str | None = None

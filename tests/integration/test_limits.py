@@ -1,0 +1,52 @@
+"""Request limits through the official SDK: every refusal is a 400 in OpenAI's envelope naming the
+parameter, decided before any upstream call (see the README's "Limits")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+
+HI: list[Any] = [{"role": "user", "content": "emulate:echo hi"}]
+
+
+def refused(call: Any, **kwargs: Any) -> openai.BadRequestError:
+    with pytest.raises(openai.BadRequestError) as info:
+        call(**kwargs)
+    return info.value
+
+
+@pytest.mark.parametrize(("stop", "param"), [(["a"] * 5, "stop"), (["a" * 1001], "stop[0]"), ("a" * 1001, "stop")])
+def test_chat_stop_is_bounded(client: OpenAI, stop: str | list[str], param: str) -> None:
+    # Given more than OpenAI's 4 stop sequences, or one longer than any real stop sequence
+    # When a chat completion is requested, streamed or not
+    for stream in (False, True):
+        error = refused(client.chat.completions.create, model="gpt-4o-mini", messages=HI, stop=stop, stream=stream)
+        # Then it is a 400 naming `stop`
+        assert error.param == param
+        assert error.code == "invalid_value"
+
+
+def test_chat_accepts_four_stop_sequences(client: OpenAI) -> None:
+    # Given OpenAI's maximum of four stop sequences
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "emulate:echo a b STOP c"}],
+        stop=["w", "x", "y", "STOP"],
+    )
+    # Then they are honoured
+    assert completion.choices[0].message.content == "a b "
+
+
+def test_completions_stop_is_bounded(sdk_for: Callable[..., OpenAI]) -> None:
+    # Given 100,000 stop sequences (each was scanned for on every streamed token) in a body we accept
+    sdk = sdk_for(max_request_bytes=6 * 1024 * 1024)
+    # When a legacy completion is requested
+    error = refused(
+        sdk.completions.create, model="gpt-3.5-turbo-instruct", prompt="x", stop=["a" * 30] * 100_000, stream=True
+    )
+    # Then it is refused by name
+    assert error.param == "stop"
