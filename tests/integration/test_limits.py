@@ -50,3 +50,28 @@ def test_completions_stop_is_bounded(sdk_for: Callable[..., OpenAI]) -> None:
     )
     # Then it is refused by name
     assert error.param == "stop"
+
+
+def test_completions_prompts_times_n_is_bounded(client: OpenAI) -> None:
+    # Given 50 prompts with n=128 (a 325-byte body that planned 6,400 upstream generations)
+    # When a legacy completion is requested
+    error = refused(client.completions.create, model="gpt-3.5-turbo-instruct", prompt=["x"] * 50, n=128)
+    # Then it is refused naming `n`, and says why
+    assert error.param == "n"
+    assert "128" in error.message
+
+
+def test_completions_prompt_list_is_bounded_before_its_items_are_read(client: OpenAI) -> None:
+    # Given 20,000 prompts (which used ~1 GB before the first upstream call)
+    error = refused(client.completions.create, model="gpt-3.5-turbo-instruct", prompt=["x"] * 20_000)
+    # Then the list is refused by name
+    assert error.param == "prompt"
+
+
+def test_completions_at_the_generation_limit_still_work(client: OpenAI) -> None:
+    # Given 4 prompts, n=32: exactly 128 generations
+    completion = client.completions.create(
+        model="gpt-3.5-turbo-instruct", prompt=["emulate:echo a"] * 4, n=32, max_tokens=2
+    )
+    # Then every choice is answered
+    assert len(completion.choices) == 128

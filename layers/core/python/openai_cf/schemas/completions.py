@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from openai_cf.schemas.common import CompletionUsage, RequestModel, StreamOptions
-from openai_cf.schemas.limits import Stop
+from openai_cf.schemas.limits import MAX_GENERATIONS, Stop
 
 
 class CompletionCreateParams(RequestModel):
@@ -30,6 +31,35 @@ class CompletionCreateParams(RequestModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
     user: str | None = None
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _few_prompts(cls, prompt: Any) -> Any:
+        # Refused before pydantic builds anything per item (a token array is one prompt).
+        if _prompt_count(prompt) > MAX_GENERATIONS:
+            raise PydanticCustomError(
+                "too_long", "at most {limit} prompts are allowed per request", {"limit": MAX_GENERATIONS}
+            )
+        return prompt
+
+    @field_validator("n")
+    @classmethod
+    def _few_generations(cls, n: int | None, info: ValidationInfo) -> int | None:
+        count = _prompt_count(info.data.get("prompt"))
+        if n is not None and n * count > MAX_GENERATIONS:
+            raise PydanticCustomError(
+                "too_many_generations",
+                "`n` times the number of prompts ({n} x {count}) is more than the {limit} generations "
+                "allowed per request",
+                {"n": n, "count": count, "limit": MAX_GENERATIONS},
+            )
+        return n
+
+
+def _prompt_count(prompt: Any) -> int:
+    if isinstance(prompt, list) and prompt and not isinstance(prompt[0], int):
+        return len(prompt)
+    return 1
 
 
 class CompletionChoice(BaseModel):

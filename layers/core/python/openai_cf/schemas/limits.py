@@ -19,6 +19,10 @@ MAX_STOP_SEQUENCES = 4  # `stop`: maxItems 4 (StopConfiguration)
 # -- ours ----------------------------------------------------------------------------------------
 # Every stop sequence is looked for on every streamed token; real ones are a few characters.
 MAX_STOP_LENGTH = 1000
+# Legacy completions: every prompt times `n` is one upstream generation. OpenAI allows `n` up to 128
+# for one prompt; holding the product to the same 128 keeps every request OpenAI allows for a
+# single prompt working, and keeps a 325-byte body from planning 6,400 upstream generations.
+MAX_GENERATIONS = 128
 
 StopSequence = Annotated[str, Field(max_length=MAX_STOP_LENGTH)]
 Stop = StopSequence | Annotated[list[StopSequence], Field(max_length=MAX_STOP_SEQUENCES)] | None
