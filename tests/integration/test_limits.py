@@ -75,3 +75,59 @@ def test_completions_at_the_generation_limit_still_work(client: OpenAI) -> None:
     )
     # Then every choice is answered
     assert len(completion.choices) == 128
+
+
+TOOL: Any = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+CALL: Any = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "param"),
+    [
+        ({"model": "m" * 257}, "model"),
+        ({"messages": HI * 10_001}, "messages"),
+        ({"tools": [TOOL] * 129}, "tools"),
+        ({"messages": [*HI, {"role": "assistant", "tool_calls": [CALL] * 129}]}, "messages[1].tool_calls"),
+        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+        ({"metadata": {"k": "v" * 513}}, "metadata.k"),
+        ({"safety_identifier": "s" * 65}, "safety_identifier"),
+        ({"prompt_cache_key": "k" * 257}, "prompt_cache_key"),
+        ({"user": "u" * 257}, "user"),
+        ({"seed": 2**63}, "seed"),
+        ({"logit_bias": {"50256": 101}}, "logit_bias.50256"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "has spaces"}}},
+            "response_format.json_schema.name",
+        ),
+    ],
+)
+def test_chat_limits_name_the_parameter(client: OpenAI, arguments: dict[str, Any], param: str) -> None:
+    # Given one argument past OpenAI's limit (or, where OpenAI states none, ours)
+    request = {"model": "gpt-4o-mini", "messages": HI, **arguments}
+    # When a chat completion is requested
+    error = refused(client.chat.completions.create, **request)
+    # Then it is a 400 naming exactly that parameter
+    assert error.param == param
+    assert error.status_code == 400
+
+
+def test_chat_at_the_limits_still_works(client: OpenAI) -> None:
+    # Given arguments exactly at the limits
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=HI,
+        tools=[TOOL] * 128,
+        tool_choice="none",
+        metadata={f"k{i}": "v" * 512 for i in range(16)},
+        safety_identifier="s" * 64,
+        seed=2**63 - 1,
+    )
+    # Then the request is answered
+    assert completion.choices[0].message.content == "hi"
+
+
+def test_embeddings_input_is_bounded(client: OpenAI) -> None:
+    # Given more than OpenAI's 2,048 inputs
+    error = refused(client.embeddings.create, model="text-embedding-3-small", input=["x"] * 2049)
+    # Then they are refused by name before any is embedded
+    assert error.param == "input"
