@@ -131,3 +131,32 @@ def test_embeddings_input_is_bounded(client: OpenAI) -> None:
     error = refused(client.embeddings.create, model="text-embedding-3-small", input=["x"] * 2049)
     # Then they are refused by name before any is embedded
     assert error.param == "input"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "param"),
+    [
+        ({"type": "object", "properties": [1]}, "tools[0].function.parameters.properties"),
+        ({"type": "object", "properties": {"a": {"anyOf": 5}}}, "tools[0].function.parameters.properties.a.anyOf"),
+        ({"type": "object", "required": "a"}, "tools[0].function.parameters.required"),
+    ],
+)
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-4.1-mini"])
+def test_misshapen_tool_schemas_are_400s_not_500s(
+    client: OpenAI, model: str, parameters: dict[str, Any], param: str
+) -> None:
+    # Given a tool whose JSON Schema has a keyword of the wrong shape (these raised inside the bridge)
+    tools: Any = [{"type": "function", "function": {"name": "f", "parameters": parameters}}]
+    # When a classic model and a chat-completions model are asked
+    error = refused(client.chat.completions.create, model=model, messages=HI, tools=tools)
+    # Then it is a 400 naming the key inside the schema
+    assert error.param == param
+
+
+def test_misshapen_response_format_schema_is_a_400(client: OpenAI) -> None:
+    # Given a response_format schema whose `properties` is not an object
+    response_format: Any = {"type": "json_schema", "json_schema": {"name": "w", "schema": {"properties": "x"}}}
+    # When a chat completion is requested
+    error = refused(client.chat.completions.create, model="gpt-4o-mini", messages=HI, response_format=response_format)
+    # Then it is refused naming the key
+    assert error.param == "response_format.json_schema.schema.properties"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from openai_cf.schemas import limits as lim
 from openai_cf.schemas.common import CompletionUsage, FinishReason, RequestModel, StreamOptions
+from openai_cf.schemas.json_schema import Path, check_schemas
 
 
 # -- request ---------------------------------------------------------------------------------
@@ -197,6 +199,21 @@ class ChatCompletionCreateParams(RequestModel):
     web_search_options: dict[str, Any] | None = None
     functions: Annotated[list[FunctionDefinition], Field(max_length=lim.MAX_TOOLS)] | None = None
     function_call: Any = None
+
+    @model_validator(mode="after")
+    def _schemas_have_the_shape_of_schemas(self) -> Self:
+        # One walk over all of the request's schemas, so their size is bounded together.
+        if self.tools or self.functions or isinstance(self.response_format, ResponseFormatJSONSchema):
+            check_schemas(self._client_schemas())
+        return self
+
+    def _client_schemas(self) -> Iterator[tuple[Path, Any]]:
+        for index, tool in enumerate(self.tools or ()):
+            yield ("tools", index, "function", "parameters"), tool.function.parameters or {}
+        for index, function in enumerate(self.functions or ()):
+            yield ("functions", index, "parameters"), function.parameters or {}
+        if isinstance(self.response_format, ResponseFormatJSONSchema):
+            yield ("response_format", "json_schema", "schema"), self.response_format.json_schema.schema_ or {}
 
 
 # -- response --------------------------------------------------------------------------------
