@@ -160,3 +160,21 @@ def test_misshapen_response_format_schema_is_a_400(client: OpenAI) -> None:
     error = refused(client.chat.completions.create, model="gpt-4o-mini", messages=HI, response_format=response_format)
     # Then it is refused naming the key
     assert error.param == "response_format.json_schema.schema.properties"
+
+
+@pytest.mark.parametrize("model", ["@cf/../../accounts", "@cf/meta/llama 3", "@cf/meta/" + "a" * 120, "@nope/x"])
+def test_malformed_workers_ai_model_names_are_400s(client: OpenAI, model: str) -> None:
+    # Given a model name that cannot be a Workers AI model
+    # When it is used
+    error = refused(client.chat.completions.create, model=model, messages=HI)
+    # Then it is a 400 naming `model`, not a 404 after an upstream look-up
+    assert error.param == "model"
+
+
+def test_well_formed_unknown_model_is_still_a_404(client: OpenAI) -> None:
+    # Given a well-formed Workers AI name the catalogue does not list
+    with pytest.raises(openai.NotFoundError) as info:
+        client.chat.completions.create(model="@cf/nobody/nothing-1", messages=HI)
+    # Then it is OpenAI's model_not_found
+    assert info.value.code == "model_not_found"
+    assert info.value.param == "model"
