@@ -178,3 +178,12 @@ def test_well_formed_unknown_model_is_still_a_404(client: OpenAI) -> None:
     # Then it is OpenAI's model_not_found
     assert info.value.code == "model_not_found"
     assert info.value.param == "model"
+
+
+@pytest.mark.parametrize("key", ["conversation ☃", "line\nbreak", " leading-space"])
+def test_any_prompt_cache_key_within_the_limit_works(client: OpenAI, key: str) -> None:
+    # Given a prompt_cache_key that cannot go into an HTTP header as it is (this was a 500)
+    # When a chat completion is requested with it
+    completion = client.chat.completions.create(model="gpt-4o-mini", messages=HI, prompt_cache_key=key)
+    # Then it is answered (the affinity header carries a digest of the key instead)
+    assert completion.choices[0].message.content == "hi"

@@ -9,6 +9,7 @@ failure into the project's error hierarchy where it enters.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
@@ -149,7 +150,7 @@ class WorkersAIClient:
         model: str | None = None,
         session: str | None = None,
     ) -> requests.Response:
-        headers = {**self._headers, "x-session-affinity": session} if session else self._headers
+        headers = {**self._headers, "x-session-affinity": _header_safe(session)} if session else self._headers
         attempt = 0
         while True:
             try:
@@ -198,6 +199,15 @@ class WorkersAIClient:
             # Some failures arrive as HTTP 200 with `success: false`: always check the flag.
             raise parse_failure(response.status_code, body, None).to_error(model=model)
         return body.get("result")
+
+
+def _header_safe(value: str) -> str:
+    """The client's `prompt_cache_key` travels as a header, where `requests` refuses control characters
+    and edge whitespace and `http.client` anything beyond Latin-1 (both were 500s). Such keys go as
+    their SHA-256: the same key still reaches the same replica."""
+    if value.isascii() and value.isprintable() and value == value.strip():
+        return value
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _failure(response: requests.Response) -> UpstreamFailure:
