@@ -58,6 +58,9 @@ Metadata = Annotated[
 LogitBias = Annotated[
     dict[str, Annotated[int, Field(ge=-MAX_LOGIT_BIAS, le=MAX_LOGIT_BIAS)]], Field(max_length=MAX_LOGIT_BIAS_ENTRIES)
 ]
+Seed = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Identifier = Annotated[str, Field(max_length=MAX_IDENTIFIER)]
+SafetyIdentifier = Annotated[str, Field(max_length=MAX_SAFETY_IDENTIFIER)]
 
 
 def item_count(value: Any) -> int:
@@ -65,8 +68,3 @@ def item_count(value: Any) -> int:
     if isinstance(value, list) and value and not isinstance(value[0], int):
         return len(value)
     return 1
-
-
-Seed = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-Identifier = Annotated[str, Field(max_length=MAX_IDENTIFIER)]
-SafetyIdentifier = Annotated[str, Field(max_length=MAX_SAFETY_IDENTIFIER)]
