@@ -191,10 +191,11 @@ def _check_workers_ai_name(requested: str, name: str) -> None:
 
 
 def _info_from_schema(name: str, schema: dict[str, Any], entry: dict[str, Any]) -> ModelInfo:
-    task = (entry.get("task") or {}).get("name") or _guess_task(schema.get("input") or {})
+    task_info = entry.get("task")  # {"name": …} in the catalogue; tolerate a bare string
+    task = task_info.get("name") if isinstance(task_info, dict) else task_info
     return ModelInfo(
         name=name,
-        task=task,
+        task=str(task or _guess_task(schema.get("input") or {})),
         description=entry.get("description") or "",
         input_schema=schema.get("input"),
         output_schema=schema.get("output"),
