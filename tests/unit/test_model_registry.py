@@ -251,3 +251,16 @@ class ManyModelsClient(FakeClient):
     def search_models(self) -> list[dict[str, Any]]:
         self.search_calls += 1
         return [{"name": f"@cf/acme/m{i}", "task": {"name": "Text Generation"}} for i in range(5)]
+
+
+class StringTaskClient(ManyModelsClient):
+    def search_models(self) -> list[dict[str, Any]]:
+        self.search_calls += 1
+        return [{"name": "@cf/acme/m0", "task": "Text Generation"}]
+
+
+def test_a_catalogue_entry_with_a_string_task_is_understood() -> None:
+    # Given a catalogue entry whose task is a bare string rather than {"name": ...}
+    models = registry(StringTaskClient())
+    # When the model is described, Then it resolves as the text-generation model it is
+    assert models.resolve("@cf/acme/m0", task=TEXT_GENERATION).info.task == TEXT_GENERATION
