@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from openai_cf.errors import InvalidRequestError
-from openai_cf.schemas.chat import ChatCompletionCreateParams
+from openai_cf.schemas.chat import ChatCompletionCreateParams, ChatCompletionToolParam, FunctionDefinition
 from openai_cf.services.chat_payload import PayloadBuilder, add_sampling, short_tool_call_id
 from openai_cf.services.image_fetch import ImageFetcher, ImageRef
 from openai_cf.workers_ai.catalog import ChatProfile, chat_profile, packaged_models
@@ -215,3 +215,31 @@ def test_sampling_is_clamped_to_each_models_range() -> None:
     payload = {}
     add_sampling(payload, {"presence_penalty": -1.0}, scout.message_keys, scout)
     assert payload == {"presence_penalty": 0}
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"type": "object", "properties": [1]},
+        {"type": "object", "properties": {"a": {"anyOf": 5}, "b": {"oneOf": [3, {"type": ["null", "number"]}]}}},
+        {"type": "object", "properties": {"a": {"anyOf": [{"type": 7}]}, "b": None}},
+    ],
+)
+def test_completing_tool_schemas_never_raises(parameters: dict[str, Any]) -> None:
+    # Given tool schemas of the wrong shape that got past parsing (built without validation)
+    function = FunctionDefinition.model_construct(name="f", description=None, parameters=parameters, strict=None)
+    tool = ChatCompletionToolParam.model_construct(type="function", function=function)
+    # When they are completed for a classic model
+    completed = builder(LLAMA33).tools([tool], None)[0]["function"]["parameters"]
+    # Then every property gets a type and a description instead of an exception
+    assert all(spec["type"] and spec["description"] for spec in completed["properties"].values())
+
+
+def test_first_non_null_type_is_taken_from_type_lists() -> None:
+    p = params(
+        messages=[{"role": "user", "content": "x"}],
+        tools=[{"type": "function", "function": {"name": "f", "parameters": {
+            "type": "object", "properties": {"n": {"anyOf": [{"type": ["null", "integer"]}]}}}}}],
+    )  # fmt: skip
+    assert p.tools is not None
+    assert builder(LLAMA33).tools(p.tools, None)[0]["function"]["parameters"]["properties"]["n"]["type"] == "integer"

@@ -13,19 +13,9 @@ import pytest
 import requests
 
 from openai_cf import cancel
-from openai_cf.workers_ai.client import WorkersAIClient, affinity_key
+from openai_cf.workers_ai.client import WorkersAIClient
 
 from .test_workers_ai_client import FakeSession, client, ok
-
-
-def test_affinity_keys_are_always_valid_header_values() -> None:
-    assert affinity_key("thread_abc-1.2:3") == "thread_abc-1.2:3"
-    for key in ("clé", "line\nbreak", "a b", "x" * 129, "\u2028", "\ud800"):
-        value = affinity_key(key)
-        assert value == affinity_key(key)
-        assert len(value) == 64
-        assert value.isascii()
-        assert value.isalnum()
 
 
 def test_an_abandoned_request_is_never_sent() -> None:

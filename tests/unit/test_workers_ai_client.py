@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from typing import Any
@@ -240,3 +241,21 @@ def test_session_affinity_header_only_when_asked() -> None:
     c.run("@cf/m/x", {})
     assert session.calls[0]["headers"]["x-session-affinity"] == "conv-1"
     assert "x-session-affinity" not in session.calls[1]["headers"]
+
+
+def sent_affinity(key: str) -> str:
+    session = FakeSession(ok({"response": "hi"}))
+    client(session, []).run("@cf/meta/llama-3.3-70b-instruct-fp8-fast", {"prompt": "x"}, session=key)
+    return str(session.calls[0]["headers"]["x-session-affinity"])
+
+
+def test_plain_prompt_cache_keys_are_sent_as_they_are() -> None:
+    assert sent_affinity("user-42:chat.7_a") == "user-42:chat.7_a"
+
+
+@pytest.mark.parametrize("key", ["line\nbreak", "☃ snow", " leading", "trailing\t", "a space", "x" * 129])
+def test_other_prompt_cache_keys_are_sent_as_their_digest(key: str) -> None:
+    # Given a key requests or http.client would refuse in a header (a 500 before)
+    # When a run carries it
+    # Then its SHA-256 goes instead, the same for the same key
+    assert sent_affinity(key) == hashlib.sha256(key.encode()).hexdigest()

@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from openai_cf.api.middleware import too_large
 from openai_cf.errors import ClientClosedRequest, InvalidRequestError
+from openai_cf.schemas.common import INNER_PATH
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +47,12 @@ async def read_json(request: Request) -> Any:
         )
     try:
         data = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError as exc:
+        # The C decoder gives up on deep nesting with a RecursionError; that is bad input too.
+        raise InvalidRequestError(
+            f"The JSON body of your request is nested more than {MAX_NESTING} levels deep.", code="invalid_json"
+        ) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequestError(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
             "your HTTP library correctly. The OpenAI API expects a JSON payload.)"
@@ -136,7 +142,7 @@ def _is_field(part: str) -> bool:
 def validation_error(exc: ValidationError, data: Any) -> InvalidRequestError:
     errors = exc.errors(include_url=False)
     first = _most_specific(errors)
-    param = param_path(tuple(first["loc"]), data)
+    param = param_path(_location(first), data)
     kind = first["type"]
     if kind == "missing":
         message = f"Missing required parameter: '{param}'."
@@ -147,6 +153,13 @@ def validation_error(exc: ValidationError, data: Any) -> InvalidRequestError:
     return InvalidRequestError(message, param=param or None, code="invalid_value" if kind != "missing" else None)
 
 
+def _location(error: ErrorDetails) -> tuple[int | str, ...]:
+    """Pydantic's location, plus the steps a validator found inside its value (`schemas.common.invalid_at`)."""
+    inner = (error.get("ctx") or {}).get(INNER_PATH)
+    return (*error["loc"], *inner) if inner else tuple(error["loc"])
+
+
 def _most_specific(errors: list[ErrorDetails]) -> ErrorDetails:
-    # Unions report one error per branch; the one that got deepest is the most helpful.
-    return max(errors, key=lambda err: len(err["loc"]))
+    # Unions report one error per branch; the one that got deepest is the most helpful, and at equal
+    # depth a broken limit ("at most 4 items") says more than another branch's "not a string".
+    return max(errors, key=lambda err: (len(_location(err)), not err["type"].endswith("_type")))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from openai_cf.schemas import limits as lim
 from openai_cf.schemas.common import CompletionUsage, FinishReason, RequestModel, StreamOptions
+from openai_cf.schemas.json_schema import Path, check_schemas
 
 
 # -- request ---------------------------------------------------------------------------------
@@ -78,7 +81,7 @@ class ChatCompletionAssistantMessageParam(RequestModel):
     content: str | list[ChatCompletionContentPartText] | None = None
     refusal: str | None = None
     name: str | None = None
-    tool_calls: list[ChatCompletionMessageToolCallParam] | None = None
+    tool_calls: Annotated[list[ChatCompletionMessageToolCallParam], Field(max_length=lim.MAX_TOOL_CALLS)] | None = None
     function_call: Function | None = None
     audio: dict[str, Any] | None = None
     # Not OpenAI's, but what reasoning models' answers carry; sent back as history.
@@ -109,7 +112,7 @@ ChatCompletionMessageParam = Annotated[
 
 
 class FunctionDefinition(RequestModel):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
+    name: lim.Name
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
@@ -133,7 +136,7 @@ ToolChoice = Literal["none", "auto", "required"] | ChatCompletionNamedToolChoice
 
 
 class JSONSchema(RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: lim.Name
     description: str | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
@@ -158,44 +161,59 @@ ResponseFormat = Annotated[
 
 
 class ChatCompletionCreateParams(RequestModel):
-    model: str = Field(min_length=1)
-    messages: list[ChatCompletionMessageParam] = Field(min_length=1)
+    model: lim.ModelName
+    messages: list[ChatCompletionMessageParam] = Field(min_length=1, max_length=lim.MAX_MESSAGES)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
-    logit_bias: dict[str, int] | None = None
+    logit_bias: lim.LogitBias | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    top_logprobs: int | None = Field(default=None, ge=0, le=lim.MAX_TOP_LOGPROBS)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=None, ge=1, le=128)
-    seed: int | None = None
-    stop: str | list[str] | None = None
+    n: int | None = Field(default=None, ge=1, le=lim.MAX_N)
+    seed: lim.Seed | None = None
+    stop: lim.Stop = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    tools: list[ChatCompletionToolParam] | None = None
+    tools: Annotated[list[ChatCompletionToolParam], Field(max_length=lim.MAX_TOOLS)] | None = None
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
-    user: str | None = None
-    safety_identifier: str | None = None
-    prompt_cache_key: str | None = None
+    user: lim.Identifier | None = None
+    safety_identifier: lim.SafetyIdentifier | None = None
+    prompt_cache_key: lim.Identifier | None = None
     # Accepted and ignored: Workers AI's prefix cache has no retention setting.
     prompt_cache_retention: str | None = None
     prompt_cache_options: dict[str, Any] | None = None
     moderation: dict[str, Any] | None = None
     store: bool | None = None
-    metadata: dict[str, str] | None = None
+    metadata: lim.Metadata | None = None
     service_tier: str | None = None
     verbosity: str | None = None
     modalities: list[str] | None = None
     audio: dict[str, Any] | None = None
     prediction: dict[str, Any] | None = None
     web_search_options: dict[str, Any] | None = None
-    functions: list[FunctionDefinition] | None = None
+    functions: Annotated[list[FunctionDefinition], Field(max_length=lim.MAX_TOOLS)] | None = None
     function_call: Any = None
+
+    @model_validator(mode="after")
+    def _schemas_have_the_shape_of_schemas(self) -> Self:
+        # One walk over all of the request's schemas, so their size is bounded together.
+        if self.tools or self.functions or isinstance(self.response_format, ResponseFormatJSONSchema):
+            check_schemas(self._client_schemas())
+        return self
+
+    def _client_schemas(self) -> Iterator[tuple[Path, Any]]:
+        for index, tool in enumerate(self.tools or ()):
+            yield ("tools", index, "function", "parameters"), tool.function.parameters or {}
+        for index, function in enumerate(self.functions or ()):
+            yield ("functions", index, "parameters"), function.parameters or {}
+        if isinstance(self.response_format, ResponseFormatJSONSchema):
+            yield ("response_format", "json_schema", "schema"), self.response_format.json_schema.schema_ or {}
 
 
 # -- response --------------------------------------------------------------------------------

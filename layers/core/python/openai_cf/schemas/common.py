@@ -5,12 +5,25 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
+
+# The `ctx` key under which `invalid_at` carries the path inside a value (read by `api.parsing`).
+INNER_PATH = "inner_path"
 
 
 class RequestModel(BaseModel):
     """Request bodies refuse unknown arguments, as OpenAI does."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def invalid_at(path: tuple[int | str, ...], message: str) -> PydanticCustomError:
+    """A validation error about something inside the value being validated, e.g. a key deep in a
+    tool's JSON Schema: the 400's `param` then names that key, not just the field holding it.
+
+    `message` is a pydantic message template: keep client data (which may hold braces) out of it.
+    """
+    return PydanticCustomError("invalid_value", message, {INNER_PATH: path})
 
 
 class CompletionTokensDetails(BaseModel):

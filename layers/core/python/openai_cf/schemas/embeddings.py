@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from openai_cf.schemas import limits as lim
 from openai_cf.schemas.common import RequestModel
 
 
 class EmbeddingCreateParams(RequestModel):
-    model: str = Field(min_length=1)
+    model: lim.ModelName
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = Field(default=None, ge=1)
-    user: str | None = None
+    user: lim.Identifier | None = None
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _few_inputs(cls, value: Any) -> Any:
+        # Counted before pydantic validates each item (a token array is one input).
+        if lim.item_count(value) > lim.MAX_EMBEDDING_INPUTS:
+            raise PydanticCustomError(
+                "too_long", "at most {limit} inputs are allowed per request", {"limit": lim.MAX_EMBEDDING_INPUTS}
+            )
+        return value
 
 
 class Embedding(BaseModel):

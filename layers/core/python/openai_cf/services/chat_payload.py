@@ -173,9 +173,11 @@ class PayloadBuilder:
 
 
 def _complete_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    properties = parameters.get("properties") or {}
+    # Request parsing has checked the schema's shape (`schemas.json_schema`); this still reads it
+    # without trusting it, so nothing a client sends can make it raise.
+    properties = parameters.get("properties")
     completed = {}
-    for name, spec in properties.items():
+    for name, spec in (properties if isinstance(properties, dict) else {}).items():
         spec = dict(spec) if isinstance(spec, dict) else {}
         spec.setdefault("type", _first_type(spec))
         spec.setdefault("description", name)
@@ -184,10 +186,20 @@ def _complete_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def _first_type(spec: dict[str, Any]) -> str:
-    for option in spec.get("anyOf") or spec.get("oneOf") or []:
-        if isinstance(option, dict) and option.get("type") not in (None, "null"):
-            return str(option["type"])
+    options = spec.get("anyOf") or spec.get("oneOf")
+    for option in options if isinstance(options, list) else ():
+        found = _type_name(option.get("type")) if isinstance(option, dict) else None
+        if found is not None:
+            return found
     return "object" if "properties" in spec else "string"
+
+
+def _type_name(kind: Any) -> str | None:
+    """The first non-null type a schema's `type` names (a string or a list of them)."""
+    for name in kind if isinstance(kind, list) else (kind,):
+        if isinstance(name, str) and name != "null":
+            return name
+    return None
 
 
 def clamp(value: float, bounds: tuple[float | None, float | None]) -> float:

@@ -20,15 +20,12 @@ from openai_cf.workers_ai.client import WorkersAIClient
 from openai_cf.workers_ai.text import Usage as TokenUsage
 
 MAX_BATCH = 100
-MAX_INPUTS = 2048
 
 
 def _inputs(value: str | list[Any]) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not items:
         raise InvalidRequestError("'input' must not be empty.", param="input", code="invalid_value")
-    if len(items) > MAX_INPUTS:
-        raise InvalidRequestError(f"'input' may hold at most {MAX_INPUTS} items.", param="input", code="invalid_value")
     texts: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, str):

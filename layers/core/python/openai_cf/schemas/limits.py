@@ -1,0 +1,70 @@
+"""Every bound a request body is held to, in one place (the README's "Limits" table lists them).
+
+Most are OpenAI's own, from its OpenAPI spec (`maxItems`, `maxLength`, `minimum`/`maximum`) or the
+spec's descriptions. Where OpenAI states none but an unbounded value costs us CPU, memory or
+upstream calls, the bound is ours, chosen far above what real clients send. All of them are
+pydantic constraints on the wire models, so a refusal is a 400 naming the parameter, decided
+before anything proportional to the input is built. (The body itself is capped by
+`Settings.max_request_bytes`, a 413.)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+# -- OpenAI's -----------------------------------------------------------------------------------
+MAX_STOP_SEQUENCES = 4  # `stop`: maxItems 4 (StopConfiguration)
+MAX_N = 128  # `n`: maximum 128
+MAX_TOOLS = 128  # `tools`: "a max of 128 functions"; `functions`: maxItems 128
+# More calls than this in one assistant message is OpenAI's 400 `array_above_max_length`.
+MAX_TOOL_CALLS = 128
+MAX_NAME = 64  # function and json_schema `name`: "a-z, A-Z, 0-9, underscores and dashes, at most 64"
+NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
+MAX_METADATA_PAIRS = 16  # `metadata`: 16 pairs, keys at most 64 characters, values at most 512
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+MAX_SAFETY_IDENTIFIER = 64  # `safety_identifier`: maxLength 64
+MAX_TOP_LOGPROBS = 20  # `top_logprobs`: 0 to 20
+MAX_LOGIT_BIAS = 100  # `logit_bias` values: "from -100 to 100"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # `seed`: int64
+MAX_EMBEDDING_INPUTS = 2048  # embeddings `input`: maxItems 2048
+
+# -- ours ----------------------------------------------------------------------------------------
+# Every stop sequence is looked for on every streamed token; real ones are a few characters.
+MAX_STOP_LENGTH = 1000
+# Legacy completions: every prompt times `n` is one upstream generation. OpenAI allows `n` up to 128
+# for one prompt; holding the product to the same 128 keeps every request OpenAI allows for a
+# single prompt working, and keeps a 325-byte body from planning 6,400 upstream generations.
+MAX_GENERATIONS = 128
+# OpenAI's longest ids (fine-tunes: base, organisation, a 64-character suffix, an id) stay far below.
+MAX_MODEL_NAME = 256
+# Long agent loops reach hundreds of messages; every message is built into the upstream payload.
+MAX_MESSAGES = 10_000
+# Free-form strings we ignore, or (`prompt_cache_key`) forward upstream as a header.
+MAX_IDENTIFIER = 256
+# `logit_bias` is refused anyway (Workers AI has none); this bounds the map built before that.
+MAX_LOGIT_BIAS_ENTRIES = 300
+
+ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME)]
+StopSequence = Annotated[str, Field(max_length=MAX_STOP_LENGTH)]
+Stop = StopSequence | Annotated[list[StopSequence], Field(max_length=MAX_STOP_SEQUENCES)] | None
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, pattern=NAME_PATTERN)]
+Metadata = Annotated[
+    dict[Annotated[str, Field(max_length=MAX_METADATA_KEY)], Annotated[str, Field(max_length=MAX_METADATA_VALUE)]],
+    Field(max_length=MAX_METADATA_PAIRS),
+]
+LogitBias = Annotated[
+    dict[str, Annotated[int, Field(ge=-MAX_LOGIT_BIAS, le=MAX_LOGIT_BIAS)]], Field(max_length=MAX_LOGIT_BIAS_ENTRIES)
+]
+Seed = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Identifier = Annotated[str, Field(max_length=MAX_IDENTIFIER)]
+SafetyIdentifier = Annotated[str, Field(max_length=MAX_SAFETY_IDENTIFIER)]
+
+
+def item_count(value: Any) -> int:
+    """How many prompts (or embedding inputs) a request value holds: a token array is one."""
+    if isinstance(value, list) and value and not isinstance(value[0], int):
+        return len(value)
+    return 1
