@@ -60,8 +60,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 class _LazyServices:
     """Builds the service graph once, on first use, shared by all requests of the app."""
 
-    def __init__(self, settings: Callable[[], Settings]) -> None:
+    def __init__(self, settings: Callable[[], Settings], build: Callable[[Settings], Services]) -> None:
         self._settings = settings
+        self._build = build
         self._services: Services | None = None
         self._lock = threading.Lock()
 
@@ -69,7 +70,7 @@ class _LazyServices:
         if self._services is None:
             with self._lock:
                 if self._services is None:
-                    self._services = build_services(self._settings())
+                    self._services = self._build(self._settings())
         return self._services
 
 
@@ -78,7 +79,14 @@ def services(request: Request) -> Services:
     return get()
 
 
-def create_app(function: str | None = None, *, settings: Callable[[], Settings] = get_settings) -> ASGIApp:
+def create_app(
+    function: str | None = None,
+    *,
+    settings: Callable[[], Settings] = get_settings,
+    build: Callable[[Settings], Services] = build_services,
+) -> ASGIApp:
+    """The app of one function (every route if None); `build` makes the service graph (tests
+    replace what talks to the world there)."""
     routes = [
         StarletteRoute(row.path, _import(row.handler), methods=[row.method], include_in_schema=False)
         for row in routes_for(function)
@@ -88,7 +96,7 @@ def create_app(function: str | None = None, *, settings: Callable[[], Settings] 
     configure_logging(os.environ.get("LOG_LEVEL") or "INFO")
     handlers = {OpenAICFError: _openai_error, HTTPException: _http_error, Exception: _unexpected_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
-    app.state.services = _LazyServices(settings)
+    app.state.services = _LazyServices(settings, build)
     app.state.settings = settings
     guarded = BearerAuth(
         BodyLimit(app, max_bytes=lambda: settings().max_request_bytes),
