@@ -187,3 +187,19 @@ def test_any_prompt_cache_key_within_the_limit_works(client: OpenAI, key: str) -
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=HI, prompt_cache_key=key)
     # Then it is answered (the affinity header carries a digest of the key instead)
     assert completion.choices[0].message.content == "hi"
+
+
+def test_n_copies_of_a_huge_prompt_are_refused(client: OpenAI) -> None:
+    # Given a 600 KB prompt: 128 choices would send it upstream 128 times (77 MB)
+    big = "word " * 120_000
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": big}], n=128)
+    assert refused.value.body["param"] == "n"  # type: ignore[index]
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model="gpt-3.5-turbo-instruct", prompt=big, n=128)
+    assert refused.value.body["param"] == "n"  # type: ignore[index]
+    # While a few copies of it are fine
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": big}], n=2, max_tokens=3
+    )
+    assert len(reply.choices) == 2

@@ -38,6 +38,10 @@ MAX_STOP_LENGTH = 1000
 # for one prompt; holding the product to the same 128 keeps every request OpenAI allows for a
 # single prompt working, and keeps a 325-byte body from planning 6,400 upstream generations.
 MAX_GENERATIONS = 128
+# Every choice (`n`) and every completions prompt is its own upstream request carrying its whole
+# prompt: 128 choices of a 6 MB prompt (or of 20 MB of inlined images) would be 128 full encodes
+# and uploads from one request. The bytes a request may plan to send upstream in all.
+MAX_FAN_OUT_BYTES = 64 * 1024 * 1024
 # OpenAI's longest ids (fine-tunes: base, organisation, a 64-character suffix, an id) stay far below.
 MAX_MODEL_NAME = 256
 # Long agent loops reach hundreds of messages; every message is built into the upstream payload.

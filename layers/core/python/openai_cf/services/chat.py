@@ -7,6 +7,7 @@ token, and a dict costs a fraction of a pydantic model there.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ class ChatService:
         if stops and "stop" in profile.message_keys:
             payload["stop"] = list(stops)
         n = params.n or 1
+        if n > 1:
+            g.check_fan_out(len(json.dumps(payload)), n)
         requests = []
         for i in range(n):
             body = dict(payload)

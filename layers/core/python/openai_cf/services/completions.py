@@ -76,6 +76,7 @@ class CompletionsService:
         profile = self.models.chat_profile(model)
         max_tokens = params.max_tokens or 16
         stops = normalize_stop(params.stop)
+        g.check_fan_out(sum(len(prompt.encode()) for prompt in prompts), params.n or 1)
         requests = []
         for prompt in prompts:
             for i in range(params.n or 1):

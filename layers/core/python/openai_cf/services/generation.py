@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from openai_cf import cancel
-from openai_cf.errors import BadGatewayError
+from openai_cf.errors import BadGatewayError, InvalidRequestError
+from openai_cf.schemas.limits import MAX_FAN_OUT_BYTES
 from openai_cf.services.stop import StopScanner, truncate_at_stop
 from openai_cf.tokens import estimate_tokens
 from openai_cf.workers_ai.client import UpstreamStream, WorkersAIClient
@@ -207,6 +208,17 @@ def fan_out(count: int, work: Callable[[int], T]) -> list[T]:
     scope = cancel.current()
     with ThreadPoolExecutor(max_workers=min(count, 8)) as pool:
         return list(pool.map(lambda i: cancel.run_in(scope, work, i), range(count)))
+
+
+def check_fan_out(prompt_bytes: int, n: int) -> None:
+    """Refuse `n` copies of a prompt whose upstream requests would add up to too much."""
+    if n > 1 and prompt_bytes * n > MAX_FAN_OUT_BYTES:
+        raise InvalidRequestError(
+            f"`n` = {n} would send this prompt ({prompt_bytes / 2**20:.1f} MB) upstream {n} times, more than "
+            f"the {MAX_FAN_OUT_BYTES // 2**20} MB one request may send in all. Lower `n` or shorten the prompt.",
+            param="n",
+            code="invalid_value",
+        )
 
 
 def choice_seed(seed: int | None, index: int, bounds: tuple[float | None, float | None]) -> int | None:
