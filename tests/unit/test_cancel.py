@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from openai_cf.cancel import Cancelled, CancelScope, bound, current, run_in
+from openai_cf.cancel import Cancelled, CancelScope, bound, current, run_in, sleep
 
 
 def _blocked_reader(sock: socket.socket, out: list[bytes]) -> threading.Thread:
@@ -88,3 +88,26 @@ def test_raise_if_cancelled() -> None:
     scope.cancel()
     with pytest.raises(Cancelled):
         scope.raise_if_cancelled()
+
+
+def test_sleep_is_cut_short_by_cancel() -> None:
+    # Given a thread backing off for a minute under a scope
+    scope = CancelScope()
+    outcome: list[str] = []
+
+    def back_off() -> None:
+        try:
+            run_in(scope, sleep, 60)
+            outcome.append("slept")
+        except Cancelled:
+            outcome.append("cancelled")
+
+    thread = threading.Thread(target=back_off)
+    thread.start()
+    thread.join(0.1)
+    # When the scope is cancelled, the sleep ends at once
+    scope.cancel()
+    thread.join(5)
+    assert outcome == ["cancelled"]
+    # And without a scope it is a plain sleep
+    sleep(0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -50,6 +51,8 @@ class CancelScope:
         self._resources: set[Any] = set()
         self._children: list[CancelScope] = []
         self._cancelled = False
+        # Made only when someone sleeps under the scope: an Event costs ~2 µs, most scopes never need one.
+        self._event: threading.Event | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -60,6 +63,9 @@ class CancelScope:
             self._cancelled = True
             resources = list(self._resources)
             children = list(self._children)
+            event = self._event
+        if event is not None:
+            event.set()
         for resource in resources:
             _shutdown(resource)
         for child in children:
@@ -90,6 +96,15 @@ class CancelScope:
         if self._cancelled:
             raise Cancelled
 
+    def sleep(self, seconds: float) -> None:
+        """Sleep, or raise `Cancelled` as soon as the scope is cancelled."""
+        with self._lock:
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        if self._cancelled or event.wait(seconds):
+            raise Cancelled
+
 
 def current() -> CancelScope | None:
     """The scope bound to this thread, if any."""
@@ -108,12 +123,26 @@ def bound(scope: CancelScope | None) -> Iterator[None]:
 
 
 def run_in(scope: CancelScope | None, function: Callable[..., T], *args: Any) -> T:
-    """`function(*args)` with `scope` bound to this thread."""
-    with bound(scope):
+    """`function(*args)` with `scope` bound to this thread (`bound` without a generator's cost:
+    this runs on every request)."""
+    previous = getattr(_local, "scope", None)
+    _local.scope = scope
+    try:
         return function(*args)
+    finally:
+        _local.scope = previous
 
 
 def raise_if_cancelled() -> None:
     scope = current()
     if scope is not None:
         scope.raise_if_cancelled()
+
+
+def sleep(seconds: float) -> None:
+    """`time.sleep` that a cancel of the thread's scope interrupts (with `Cancelled`)."""
+    scope = current()
+    if scope is None:
+        time.sleep(seconds)
+    else:
+        scope.sleep(seconds)

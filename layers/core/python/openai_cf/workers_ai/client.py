@@ -13,7 +13,6 @@ import hashlib
 import os
 import random
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +69,7 @@ class WorkersAIClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
         max_retries: int = 2,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._base = base_url.rstrip("/")

@@ -23,6 +23,9 @@ from openai_cf.api.responses import json_response
 from openai_cf.api.sse import sse_response
 from openai_cf.errors import ClientClosedRequest
 
+# Watcher tasks, referenced until they end (the event loop keeps only weak references to tasks).
+_watchers: set[asyncio.Task[None]] = set()
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -33,17 +36,13 @@ def _executor(route: str) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"openai-cf-{route}")
 
 
-async def _client_gone(receive: Receive) -> None:
-    # The body has been read, so the next message is the disconnect (if it ever comes).
+async def _cancel_when_gone(receive: Receive, scope: cancel.CancelScope, work: asyncio.Future[Any]) -> None:
+    # The body has been read, so the next message is the disconnect, or (uvicorn, Starlette's test
+    # client) the end of our own response: a finished call makes that cancel a no-op.
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    # The abandoned call's outcome (usually `Cancelled`) interests nobody; retrieving it keeps
-    # asyncio from logging it as never retrieved.
-    if not future.cancelled():
-        future.exception()
+    if not work.done():
+        scope.cancel()
 
 
 async def in_thread(
@@ -51,6 +50,9 @@ async def in_thread(
 ) -> R:
     """Run a blocking service call off the event loop; abandon it if the client disconnects.
 
+    The handler awaits the call itself; a watcher task cancels the call's scope if the client
+    leaves first, which makes the call fail at once with `Cancelled`. (Racing the two with
+    `asyncio.wait` and cancelling the loser cost ~0.03 ms a request, measured in instructions.)
     A plain executor rather than Starlette's `run_in_threadpool`: that imports anyio's asyncio
     backend on first use, ~15 ms of every cold start's first request.
     """
@@ -58,19 +60,16 @@ async def in_thread(
     loop = asyncio.get_running_loop()
     route = request.scope["endpoint"].__name__
     work = loop.run_in_executor(_executor(route), cancel.run_in, scope, function, *args)
-    watch = loop.create_task(_client_gone(request.receive))
+    watcher = loop.create_task(_cancel_when_gone(request.receive, scope, work))
+    _watchers.add(watcher)
+    watcher.add_done_callback(_watchers.discard)
     try:
-        await asyncio.wait((work, watch), return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
+        return await work
+    except cancel.Cancelled:
+        raise ClientClosedRequest("The client closed the connection before the answer was ready.") from None
+    except asyncio.CancelledError:
         scope.cancel()
         raise
-    finally:
-        watch.cancel()
-    if work.done():
-        return work.result()
-    scope.cancel()
-    work.add_done_callback(_retrieve)
-    raise ClientClosedRequest("The client closed the connection before the answer was ready.")
 
 
 async def answer(
