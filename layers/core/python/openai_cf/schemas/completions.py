@@ -35,12 +35,7 @@ class CompletionCreateParams(RequestModel):
     @field_validator("prompt", mode="before")
     @classmethod
     def _few_prompts(cls, prompt: Any) -> Any:
-        # Refused before pydantic builds anything per item (a token array is one prompt).
-        if lim.item_count(prompt) > lim.MAX_GENERATIONS:
-            raise PydanticCustomError(
-                "too_long", "at most {limit} prompts are allowed per request", {"limit": lim.MAX_GENERATIONS}
-            )
-        return prompt
+        return lim.at_most(prompt, lim.MAX_GENERATIONS, "prompts")
 
     @field_validator("n")
     @classmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from openai_cf.schemas import limits as lim
 from openai_cf.schemas.common import RequestModel
@@ -21,12 +20,7 @@ class EmbeddingCreateParams(RequestModel):
     @field_validator("input", mode="before")
     @classmethod
     def _few_inputs(cls, value: Any) -> Any:
-        # Counted before pydantic validates each item (a token array is one input).
-        if lim.item_count(value) > lim.MAX_EMBEDDING_INPUTS:
-            raise PydanticCustomError(
-                "too_long", "at most {limit} inputs are allowed per request", {"limit": lim.MAX_EMBEDDING_INPUTS}
-            )
-        return value
+        return lim.at_most(value, lim.MAX_EMBEDDING_INPUTS, "inputs")
 
 
 class Embedding(BaseModel):

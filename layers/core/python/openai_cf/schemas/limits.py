@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field
+from pydantic_core import PydanticCustomError
 
 # -- OpenAI's -----------------------------------------------------------------------------------
 MAX_STOP_SEQUENCES = 4  # `stop`: maxItems 4 (StopConfiguration)
@@ -65,6 +66,16 @@ LogitBias = Annotated[
 Seed = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 Identifier = Annotated[str, Field(max_length=MAX_IDENTIFIER)]
 SafetyIdentifier = Annotated[str, Field(max_length=MAX_SAFETY_IDENTIFIER)]
+
+
+def at_most(value: Any, limit: int, noun: str) -> Any:
+    """A `mode="before"` check of how many prompts or inputs a value holds, before pydantic builds
+    anything per item."""
+    if item_count(value) > limit:
+        raise PydanticCustomError(
+            "too_long", "at most {limit} {noun} are allowed per request", {"limit": limit, "noun": noun}
+        )
+    return value
 
 
 def item_count(value: Any) -> int:

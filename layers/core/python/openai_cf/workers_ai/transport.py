@@ -54,28 +54,24 @@ def _give_back(conn: Any) -> None:
         setattr(conn, _SCOPE, None)
 
 
-class _ScopedHTTPPool(HTTPConnectionPool):
+class _ScopedPool(HTTPConnectionPool):
+    """Both pool classes: a connection belongs to the taker's scope while it is out of the pool."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _take(super()._get_conn(timeout))
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            _give_back(conn)
+        super()._put_conn(conn)
+
+
+class _ScopedHTTPPool(_ScopedPool):
     ConnectionCls = _ScopedHTTPConnection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _take(super()._get_conn(timeout))
 
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            _give_back(conn)
-        super()._put_conn(conn)
-
-
-class _ScopedHTTPSPool(HTTPSConnectionPool):
+class _ScopedHTTPSPool(_ScopedPool, HTTPSConnectionPool):
     ConnectionCls = _ScopedHTTPSConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _take(super()._get_conn(timeout))
-
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None:
-            _give_back(conn)
-        super()._put_conn(conn)
 
 
 _POOLS = {"http": _ScopedHTTPPool, "https": _ScopedHTTPSPool}
