@@ -52,7 +52,7 @@ async def in_thread(
 
     The handler awaits the call itself; a watcher task cancels the call's scope if the client
     leaves first, which makes the call fail at once with `Cancelled`. (Racing the two with
-    `asyncio.wait` and cancelling the loser cost ~0.03 ms a request, measured in instructions.)
+    `asyncio.wait` and cancelling the loser cost half as much again, counted in instructions.)
     A plain executor rather than Starlette's `run_in_threadpool`: that imports anyio's asyncio
     backend on first use, ~15 ms of every cold start's first request.
     """
