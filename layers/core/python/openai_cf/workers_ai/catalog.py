@@ -3,7 +3,7 @@
 `ModelInfo` is one catalogue entry; `ChatProfile` is what the chat bridge needs to know to send a
 model only what its schema accepts (keys, numeric ranges, content shapes, tool-call id rules).
 Models missing from the packaged data are described from the upstream schema endpoint by
-`services.models`, through the same `ModelInfo.from_schema` path.
+`services.models`, as a `ModelInfo` of the same shape.
 """
 
 from __future__ import annotations
