@@ -259,3 +259,16 @@ def test_other_prompt_cache_keys_are_sent_as_their_digest(key: str) -> None:
     # When a run carries it
     # Then its SHA-256 goes instead, the same for the same key
     assert sent_affinity(key) == hashlib.sha256(key.encode()).hexdigest()
+
+
+def test_capacity_429_without_retry_after_still_gives_the_client_a_hint() -> None:
+    # Given a 3040 answer that named no Retry-After
+    error = parse_failure(429, {"success": False, "errors": [{"code": 3040, "message": "busy"}]}, None).to_error()
+    # Then the client is still told when to retry, and one Workers AI named wins
+    assert error.headers()["retry-after"] == "2"
+    named = parse_failure(429, {"success": False, "errors": [{"code": 3040, "message": "busy"}]}, 7.0).to_error()
+    assert named.headers()["retry-after"] == "7"
+    # And the daily quota (3036) still says not to retry at all
+    quota = parse_failure(429, {"success": False, "errors": [{"code": 3036, "message": "quota"}]}, None).to_error()
+    assert "retry-after" not in quota.headers()
+    assert quota.headers()["x-should-retry"] == "false"

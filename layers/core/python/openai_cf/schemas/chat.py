@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from openai_cf.schemas import limits as lim
-from openai_cf.schemas.common import CompletionUsage, FinishReason, RequestModel, StreamOptions
+from openai_cf.schemas.common import CompletionUsage, FinishReason, RequestModel, StreamOptions, omitted
 from openai_cf.schemas.json_schema import Path, check_schemas
 
 
@@ -228,8 +228,9 @@ class ChatCompletionMessage(BaseModel):
     content: str | None
     refusal: str | None = None
     annotations: list[Any] = Field(default_factory=list)
-    tool_calls: list[ChatCompletionMessageFunctionToolCall] | None = None
-    reasoning_content: str | None = None
+    tool_calls: list[ChatCompletionMessageFunctionToolCall] | None = omitted()
+    # Not OpenAI's: the thinking of reasoning models, as Workers AI and vLLM name it.
+    reasoning_content: str | None = omitted()
 
 
 class Choice(BaseModel):
@@ -247,4 +248,4 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: CompletionUsage | None = None
     service_tier: str | None = "default"
-    system_fingerprint: str | None = None
+    system_fingerprint: str | None = omitted()

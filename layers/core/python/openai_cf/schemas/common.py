@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 # The `ctx` key under which `invalid_at` carries the path inside a value (read by `api.parsing`).
 INNER_PATH = "inner_path"
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def omitted() -> Any:
+    """A response field OpenAI leaves out when it has no value (its spec types it without null, so
+    a `null` there fails strict clients and schema validators): `x: T | None = omitted()`."""
+    return Field(default=None, exclude_if=_is_none)
 
 
 class RequestModel(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from openai_cf.schemas import limits as lim
-from openai_cf.schemas.common import CompletionUsage, RequestModel, StreamOptions
+from openai_cf.schemas.common import CompletionUsage, RequestModel, StreamOptions, omitted
 
 
 class CompletionCreateParams(RequestModel):
@@ -65,4 +65,4 @@ class Completion(BaseModel):
     model: str
     choices: list[CompletionChoice]
     usage: CompletionUsage | None = None
-    system_fingerprint: str | None = None
+    system_fingerprint: str | None = omitted()

@@ -196,7 +196,7 @@ class _ChunkWriter:
         self.prepared = prepared
         self.include_usage = include_usage
         self.head = {"id": ids.new_id("chatcmpl-"), "object": "chat.completion.chunk", "created": int(time.time()),
-                     "model": prepared.model.name, "system_fingerprint": None}  # fmt: skip
+                     "model": prepared.model.name}  # fmt: skip
         self.usages: list[Usage | None] = []
 
     def chunk(self, index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:

@@ -71,6 +71,10 @@ STATUS_RULES: dict[int, Rule] = {
     429: Rule(e.RateLimitError, "rate_limit_exceeded", upstream_retries=_UNLIMITED),
 }
 
+# The wait we suggest for a capacity 429 when Workers AI named none (the README promises a hint):
+# the SDK's own first backoff is 0.5 s, and capacity frees up on the scale of seconds.
+DEFAULT_RETRY_AFTER = 2.0
+
 _SERVER_ERROR = Rule(e.BadGatewayError, "upstream_error", upstream_retries=_UNLIMITED)
 _OTHER = Rule(e.BadGatewayError, "upstream_error")
 
@@ -97,11 +101,14 @@ class UpstreamFailure:
         message = rule.message or self.message or f"Workers AI answered HTTP {self.status}"
         if rule.code == "model_not_found" and model:
             message = f"The model `{model}` is not available on Workers AI: {self.message}"
+        retryable_limit = rule.error is e.RateLimitError and rule.should_retry is None
         return rule.error(
             message,
             code=rule.code,
             param="model" if rule.code == "model_not_found" else None,
-            retry_after=self.retry_after if rule.error is e.RateLimitError and rule.should_retry is None else None,
+            retry_after=(self.retry_after if self.retry_after is not None else DEFAULT_RETRY_AFTER)
+            if retryable_limit
+            else None,
             should_retry=rule.should_retry,
         )
 
