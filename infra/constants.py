@@ -65,3 +65,8 @@ SECRET_ARN_ENV = "OPENAI_CF_SECRET_ARN"  # noqa: S105 (a variable name, not a se
 GENERATED_SECRET_KEY = "ACCESS_TOKEN"  # noqa: S105 (a key name, not a secret)
 # Filled in by the operator after the first deploy.
 OPERATOR_SECRET_KEYS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
+
+# Storage: the table's keys mirror openai_cf.local.provision (what `serve` creates in moto).
+TABLE_ENV = "OPENAI_CF_TABLE"
+BUCKET_ENV = "OPENAI_CF_BUCKET"
+TABLE_TTL_ATTRIBUTE = "ttl"

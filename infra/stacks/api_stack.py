@@ -1,7 +1,8 @@
 """The API stack: one endpoint function per function in the route table, the REST API, the secret.
 
-Capabilities bind to functions here (`secret.bind(fn)`); storage (DynamoDB, S3), the run queue and the
-run executor will be composed the same way, each construct granting only what a function needs.
+Capabilities bind to functions here (`secret.bind(fn)`, `storage.bind(fn)` for the functions whose
+routes store something); the run queue and the run executor will be composed the same way, each
+construct granting only what a function needs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from infra.constructs.api import OpenAIRestApi
 from infra.constructs.core_layer import CoreLayer
 from infra.constructs.endpoint_function import EndpointFunction
 from infra.constructs.secrets import AppSecret
-from openai_cf.routes import FUNCTIONS, ROUTES
+from infra.constructs.storage import Storage
+from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS
 
 
 def construct_id(function: str) -> str:
@@ -29,12 +31,15 @@ class ApiStack(Stack):
     def __init__(self, scope: Construct, stack_id: str, *, layer_source: Path | None = None, **kwargs: Any) -> None:
         super().__init__(scope, stack_id, description="openai-cf: the OpenAI HTTP API on AWS Lambda", **kwargs)
         self.secret = AppSecret(self, "AppSecret")
+        self.storage = Storage(self, "Storage")
         core = CoreLayer(self, "CoreLayer", source=layer_source)
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
             endpoint = EndpointFunction(self, construct_id(name), name=name, layers=[core.layer])
             self.secret.bind(endpoint.function)
+            if name in STORAGE_FUNCTIONS:
+                self.storage.bind(endpoint.function)
             self.functions[name] = endpoint.function
 
         self.api = OpenAIRestApi(self, "Api", routes=ROUTES, functions=self.functions)

@@ -19,7 +19,7 @@ from aws_cdk.assertions import Match, Template  # noqa: E402
 from infra import constants  # noqa: E402
 from infra.app import add_checks  # noqa: E402
 from infra.stacks.api_stack import ApiStack  # noqa: E402
-from openai_cf.routes import FUNCTIONS, ROUTES  # noqa: E402
+from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS  # noqa: E402
 
 STREAM_TIMEOUT_MS = 15 * 60 * 1000
 # Actions CDK itself may grant on "*" (X-Ray tracing, if it is switched on later); nothing else may.
@@ -255,3 +255,54 @@ def test_cdk_nag_fails_synth_on_a_finding(cdk_context: dict[str, Any], outdir: s
     # Then the synth fails, naming the rule
     with pytest.raises(RuntimeError, match="AwsSolutions-SMG4"):
         app.synth()
+
+
+# -- state: one table, one bucket, reachable only by the functions whose routes store ----------
+def _statements(synth: Synth, function_name: str) -> list[dict[str, Any]]:
+    props = synth.resources[synth.logical_id(synth.stack.functions[function_name])]["Properties"]
+    role_ref = {"Ref": props["Role"]["Fn::GetAtt"][0]}
+    return [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if role_ref in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_table_matches_what_serve_creates(synth: Synth) -> None:
+    (table,) = synth.of_type("AWS::DynamoDB::GlobalTable").values()
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": constants.TABLE_TTL_ATTRIBUTE, "Enabled": True}
+    assert table["Replicas"][0]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_bucket_is_private_encrypted_and_tls_only(synth: Synth) -> None:
+    (bucket,) = synth.of_type("AWS::S3::Bucket").values()
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }  # fmt: skip
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+    (policy,) = synth.of_type("AWS::S3::BucketPolicy").values()
+    denies = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_only_storage_functions_reach_the_table_and_bucket(synth: Synth, name: str) -> None:
+    props = synth.resources[synth.logical_id(synth.stack.functions[name])]["Properties"]
+    variables = props["Environment"]["Variables"]
+    actions = {
+        a for s in _statements(synth, name) for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    if name in STORAGE_FUNCTIONS:
+        assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
+        assert {"dynamodb:PutItem", "dynamodb:Query", "s3:PutObject", "s3:DeleteObject*"} <= actions
+    else:
+        assert constants.TABLE_ENV not in variables
+        assert not any(a.startswith(("dynamodb:", "s3:")) for a in actions)

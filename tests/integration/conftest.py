@@ -3,18 +3,25 @@ official `openai` SDK in front. Retries are off in the SDK so failures show at o
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
+from functools import cache
 
 import pytest
 from openai import OpenAI
 
 from openai_cf.api.app import create_app
 from openai_cf.api.server import BackgroundServer
+from openai_cf.local.aws import LocalAWS
 from openai_cf.local.emulator import create_app as create_emulator
 from openai_cf.local.emulator.journal import Journal
+from openai_cf.local.provision import provision
 from openai_cf.settings import Settings
 
 TOKEN = "sk-test-token"
+TABLE = "openai-cf-test"
+BUCKET = "openai-cf-test"
 EMULATOR_TOKEN = "emulator-token"
 
 
@@ -31,8 +38,33 @@ def journal(emulator: BackgroundServer) -> Journal:
     return found
 
 
+@cache
+def local_aws() -> str:
+    """One embedded moto server for the whole run, with the table and bucket the API expects."""
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    url = LocalAWS().start({})
+    provision(Settings(aws_endpoint_url=url, aws_region="us-east-1", table_name=TABLE, bucket_name=BUCKET))
+    return url
+
+
+def fresh_store() -> dict[str, object]:
+    """Settings overrides for a new, empty table and bucket (for tests that count what is stored)."""
+    name = f"openai-cf-{uuid.uuid4().hex[:12]}"
+    provision(Settings(aws_endpoint_url=local_aws(), aws_region="us-east-1", table_name=name, bucket_name=name))
+    return {"table_name": name, "bucket_name": name}
+
+
 def settings_for(emulator: BackgroundServer, **overrides: object) -> Settings:
     values: dict[str, object] = {
+        "aws_endpoint_url": local_aws(),
+        "aws_region": "us-east-1",
+        "table_name": TABLE,
+        "bucket_name": BUCKET,
         "access_tokens": (TOKEN,),
         "cloudflare_account_id": "test-account",
         "cloudflare_api_token": EMULATOR_TOKEN,

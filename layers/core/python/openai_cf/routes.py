@@ -22,6 +22,8 @@ class Route:
     # "module:attribute" of the handler, imported only by the function that serves it.
     handler: str
     streams: bool = False
+    # Reads or writes the DynamoDB table and the S3 bucket (CDK grants its function access to them).
+    storage: bool = False
 
     @property
     def apigw_path(self) -> str:
@@ -46,9 +48,22 @@ ROUTES: tuple[Route, ...] = (
         streams=True,
     ),
     Route("POST", "/v1/embeddings", "embeddings", "openai_cf.api.handlers.embeddings:create_embedding"),
+    Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file"),
+    Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files"),
+    Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file"),
+    Route("DELETE", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:delete_file"),
+    Route(
+        "GET",
+        "/v1/files/{file_id}/content",
+        "files",
+        "openai_cf.api.handlers.files:retrieve_file_content",
+        streams=True,
+    ),
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(route.function for route in ROUTES))
+# Functions that serve at least one storage route.
+STORAGE_FUNCTIONS: frozenset[str] = frozenset(route.function for route in ROUTES if route.storage)
 
 
 def routes_for(function: str | None = None) -> tuple[Route, ...]:

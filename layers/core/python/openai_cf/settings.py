@@ -53,6 +53,16 @@ class Settings(BaseModel):
     image_fetch_timeout: float = Field(default=10.0, gt=0)
     # Loopback/private image URLs are refused unless this is set (tests and local development only).
     image_fetch_allow_private: bool = False
+    # Binary bodies (multipart uploads) reach Lambda base64-encoded inside its 6 MB invocation
+    # payload: ~4.4 MiB of file is the most a deployed API can take in one request (aws-notes 2).
+    # The same limit applies locally, so what works against `serve` works deployed.
+    max_binary_request_bytes: int = Field(default=4_613_734, gt=0)
+    # Storage: one DynamoDB table, one S3 bucket (CDK sets the names; `serve` creates them in moto).
+    table_name: str = "openai-cf"
+    bucket_name: str = "openai-cf"
+    aws_region: str | None = None
+    # Locally the embedded moto server (botocore honours AWS_ENDPOINT_URL too); unset on AWS.
+    aws_endpoint_url: str | None = None
 
     @property
     def has_cloudflare_credentials(self) -> bool:
@@ -121,6 +131,11 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             image_fetch_max_total_bytes=int(_float(env, "OPENAI_CF_IMAGE_MAX_TOTAL_BYTES", 20 * 1024 * 1024)),
             image_fetch_timeout=_float(env, "OPENAI_CF_IMAGE_FETCH_TIMEOUT", 10.0),
             image_fetch_allow_private=env.get("OPENAI_CF_IMAGE_FETCH_ALLOW_PRIVATE", "") == "1",
+            max_binary_request_bytes=int(_float(env, "OPENAI_CF_MAX_BINARY_REQUEST_BYTES", 4_613_734)),
+            table_name=env.get("OPENAI_CF_TABLE") or "openai-cf",
+            bucket_name=env.get("OPENAI_CF_BUCKET") or "openai-cf",
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         )
     except ValidationError as exc:
         raise SettingsError(str(exc)) from exc

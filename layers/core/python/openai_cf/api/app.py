@@ -99,7 +99,11 @@ def create_app(
     app.state.services = _LazyServices(settings, build)
     app.state.settings = settings
     guarded = BearerAuth(
-        BodyLimit(app, max_bytes=lambda: settings().max_request_bytes),
+        BodyLimit(
+            app,
+            max_bytes=lambda: settings().max_request_bytes,
+            binary_max_bytes=lambda: settings().max_binary_request_bytes,
+        ),
         tokens=lambda: settings().access_tokens,
     )
     return RequestContext(guarded, trust_platform=behind_web_adapter(os.environ))

@@ -7,6 +7,7 @@ the app into the OpenAI envelope. `BearerAuth` guards every route with a constan
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -145,13 +146,20 @@ class BearerAuth:
             )
             return
         # Compare against every key without short-circuiting, each in constant time.
-        matched = False
+        matched: str | None = None
         for candidate in self.tokens():
-            matched |= hmac.compare_digest(token.strip(), candidate.encode())
-        if not matched:
+            if hmac.compare_digest(token.strip(), candidate.encode()):
+                matched = candidate
+        if matched is None:
             await send_error(send, _auth_error("Incorrect API key provided."))
             return
+        scope.setdefault("state", {})["owner"] = key_id(matched)
         await self.app(scope, receive, send)
+
+
+def key_id(token: str) -> str:
+    """The stable, non-secret name of an API key: recorded as the owner of what it stores."""
+    return "key_" + hashlib.sha256(token.encode()).hexdigest()[:24]
 
 
 def _auth_error(message: str) -> AuthenticationError:
@@ -159,21 +167,35 @@ def _auth_error(message: str) -> AuthenticationError:
 
 
 class BodyLimit:
-    """Refuse bodies over the limit (API Gateway's is 6 MB) before reading them."""
+    """Refuse bodies over the limit before reading them: 6 MB for JSON (Lambda's invocation
+    payload), less for binary bodies, which reach Lambda base64-encoded (`binary_limit`)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: Callable[[], int]) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: Callable[[], int], binary_max_bytes: Callable[[], int]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.binary_max_bytes = binary_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            limit = self.max_bytes()
+            length = None
+            binary = False
             for name, value in scope.get("headers") or ():
-                if name == b"content-length" and value.isdigit() and int(value) > limit:
-                    await send_error(send, too_large(limit))
-                    return
+                if name == b"content-length" and value.isdigit():
+                    length = int(value)
+                elif name == b"content-type":
+                    binary = value.lower().startswith(b"multipart/")
+            limit = self.binary_max_bytes() if binary else self.max_bytes()
+            if length is not None and length > limit:
+                await send_error(send, too_large(limit, binary=binary))
+                return
         await self.app(scope, receive, send)
 
 
-def too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"Request body is larger than the {limit // (1024 * 1024)} MB limit.")
+def too_large(limit: int, *, binary: bool = False) -> PayloadTooLargeError:
+    size = f"{limit / (1024 * 1024):.1f} MiB" if limit % (1024 * 1024) else f"{limit // (1024 * 1024)} MB"
+    if binary:
+        return PayloadTooLargeError(
+            f"Request body is larger than the {size} limit for uploads in one request. Send larger files "
+            "in parts with the Uploads API (POST /v1/uploads; the SDK's uploads.upload_file_chunked)."
+        )
+    return PayloadTooLargeError(f"Request body is larger than the {size} limit.")

@@ -167,3 +167,8 @@ def _most_specific(errors: list[ErrorDetails]) -> ErrorDetails:
     # Unions report one error per branch; the one that got deepest is the most helpful, and at equal
     # depth a broken limit ("at most 4 items") says more than another branch's "not a string".
     return max(errors, key=lambda err: (len(_location(err)), not err["type"].endswith("_type")))
+
+
+def parse_query(model: type[M], request: Request) -> M:
+    """Query parameters as a request model (a repeated parameter counts once, the last wins)."""
+    return parse_model(model, dict(request.query_params))

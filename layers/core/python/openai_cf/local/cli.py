@@ -80,11 +80,21 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
         env["ACCESS_TOKEN"] = f"sk-local-{secrets.token_urlsafe(24)}"
     token = env["ACCESS_TOKEN"].split(",")[0].strip()
     aws = None
-    if with_aws:
+    if with_aws and not env.get("AWS_ENDPOINT_URL"):
         from openai_cf.local.aws import LocalAWS
 
         aws = LocalAWS()
         aws.start(env)
+    if with_aws:
+        # Another endpoint (a moto server, LocalStack, DynamoDB Local) keeps state across restarts;
+        # local emulations take any credentials.
+        env.setdefault("AWS_ACCESS_KEY_ID", "local")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        from openai_cf.local.provision import provision
+        from openai_cf.settings import settings_from_env
+
+        provision(settings_from_env(env))
     emulator = configure_upstream(env)
     try:
         from openai_cf.api.app import create_app

@@ -10,19 +10,30 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from openai_cf.errors import InternalServerError
-from openai_cf.services.aliases import merged_aliases
-from openai_cf.services.models import ModelRegistry
 from openai_cf.settings import Settings
-from openai_cf.workers_ai.client import WorkersAIClient
 
 if TYPE_CHECKING:
     from openai_cf.services.chat import ChatService
     from openai_cf.services.completions import CompletionsService
     from openai_cf.services.embeddings import EmbeddingsService
+    from openai_cf.services.files import FilesService
+    from openai_cf.services.models import ModelRegistry
+    from openai_cf.storage.aws import AwsClients
+    from openai_cf.storage.blobs import BlobStore
+    from openai_cf.storage.table import Table
+    from openai_cf.workers_ai.client import WorkersAIClient
 
 
 class Services:
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- what talks to the world -------------------------------------------------------------
+    @cached_property
+    def workers_ai(self) -> WorkersAIClient:
+        from openai_cf.workers_ai.client import WorkersAIClient
+
+        settings = self.settings
         if not settings.has_cloudflare_credentials:
             raise InternalServerError(
                 "Workers AI is not configured: set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN "
@@ -30,8 +41,7 @@ class Services:
                 code="upstream_not_configured",
                 should_retry=False,
             )
-        self.settings = settings
-        self.workers_ai = WorkersAIClient(
+        return WorkersAIClient(
             base_url=settings.cloudflare_api_base_url,
             account_id=settings.cloudflare_account_id or "",
             api_token=settings.cloudflare_api_token or "",
@@ -40,8 +50,33 @@ class Services:
             read_timeout=settings.upstream_read_timeout,
             max_retries=settings.upstream_max_retries,
         )
-        self.models = ModelRegistry(
-            self.workers_ai, merged_aliases(settings.model_aliases), ttl_seconds=settings.catalog_ttl_seconds
+
+    @cached_property
+    def table(self) -> Table:
+        from openai_cf.storage.table import Table
+
+        return Table(self._aws, self.settings.table_name)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        from openai_cf.storage.blobs import BlobStore
+
+        return BlobStore(self._aws, self.settings.bucket_name)
+
+    @cached_property
+    def _aws(self) -> AwsClients:
+        from openai_cf.storage.aws import AwsClients
+
+        return AwsClients(region=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url)
+
+    # -- services -----------------------------------------------------------------------------
+    @cached_property
+    def models(self) -> ModelRegistry:
+        from openai_cf.services.aliases import merged_aliases
+        from openai_cf.services.models import ModelRegistry
+
+        return ModelRegistry(
+            self.workers_ai, merged_aliases(self.settings.model_aliases), ttl_seconds=self.settings.catalog_ttl_seconds
         )
 
     @cached_property
@@ -71,6 +106,13 @@ class Services:
         from openai_cf.services.embeddings import EmbeddingsService
 
         return EmbeddingsService(self.workers_ai, self.models)
+
+    @cached_property
+    def files(self) -> FilesService:
+        from openai_cf.services.files import FilesService
+        from openai_cf.storage.files import FileRepository
+
+        return FilesService(FileRepository(self.table), self.blobs)
 
 
 def build_services(settings: Settings) -> Services:

@@ -1,0 +1,127 @@
+"""The DynamoDB table and S3 blob store against moto (in-process): pages, cursors, conditions."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from openai_cf import errors as e
+from openai_cf.local.provision import provision
+from openai_cf.settings import Settings
+from openai_cf.storage.aws import AwsClients
+from openai_cf.storage.blobs import BlobStore
+from openai_cf.storage.items import from_item, to_item
+from openai_cf.storage.pages import PageRequest
+from openai_cf.storage.table import ConditionFailed, Table
+
+
+@pytest.fixture
+def aws() -> Iterator[AwsClients]:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        provision(Settings(aws_region="us-east-1", table_name="t", bucket_name="bucket-b"))
+        yield AwsClients(region="us-east-1")
+
+
+@pytest.fixture
+def table(aws: AwsClients) -> Table:
+    return Table(aws, "t")
+
+
+IDS = [f"obj_{i:03d}" for i in range(10)]
+
+
+def fill(table: Table, pk: str = "things") -> None:
+    for i, sk in enumerate(IDS):
+        table.put({"pk": pk, "sk": sk, "n": i})
+
+
+def ids_of(table: Table, page: PageRequest) -> tuple[list[str], bool]:
+    result = table.query_page("things", page, lambda item: str(item["sk"]))
+    return result.items, result.has_more
+
+
+@pytest.mark.parametrize(
+    ("page", "expected", "more"),
+    [
+        (PageRequest(limit=3, order="asc"), IDS[:3], True),
+        (PageRequest(limit=3, order="desc"), IDS[::-1][:3], True),
+        (PageRequest(limit=3, order="asc", after="obj_002"), IDS[3:6], True),
+        (PageRequest(limit=3, order="desc", after="obj_007"), ["obj_006", "obj_005", "obj_004"], True),
+        (PageRequest(limit=3, order="asc", after="obj_007"), IDS[8:], False),
+        (PageRequest(limit=3, order="asc", before="obj_005"), ["obj_002", "obj_003", "obj_004"], True),
+        (PageRequest(limit=3, order="desc", before="obj_005"), ["obj_008", "obj_007", "obj_006"], True),
+        (PageRequest(limit=100, order="asc"), IDS, False),
+        (PageRequest(limit=10, order="asc"), IDS, False),
+    ],
+)
+def test_pages_follow_openai_cursor_semantics(table: Table, page: PageRequest, expected: list[str], more: bool) -> None:
+    fill(table)
+    table.put({"pk": "other", "sk": "obj_005", "n": 0})
+    assert ids_of(table, page) == (expected, more)
+
+
+def test_a_page_larger_than_one_dynamodb_response_is_read_whole(table: Table) -> None:
+    # Given items of ~300 KB each: DynamoDB answers at most 1 MB per Query call
+    big = "x" * 300_000
+    for sk in IDS[:6]:
+        table.put({"pk": "things", "sk": sk, "blob": big})
+    # Then a page of five still holds five, and knows there is a sixth
+    assert ids_of(table, PageRequest(limit=5, order="asc")) == (IDS[:5], True)
+
+
+def test_conditional_writes(table: Table) -> None:
+    table.put({"pk": "p", "sk": "s", "status": "queued"}, only_if_new=True)
+    with pytest.raises(ConditionFailed):
+        table.put({"pk": "p", "sk": "s"}, only_if_new=True)
+    updated = table.update(
+        "p", "s", {"status": "in_progress"}, condition="#a0 <> :done", condition_values={":done": "done"}
+    )
+    assert updated["status"] == "in_progress"
+    with pytest.raises(ConditionFailed):
+        table.update("p", "missing", {"status": "x"})
+    assert table.delete("p", "s") == {"pk": "p", "sk": "s", "status": "in_progress"}
+    assert table.delete("p", "s") is None
+    assert table.get("p", "s") is None
+
+
+def test_write_together_is_all_or_nothing(table: Table) -> None:
+    table.write_together([{"pk": "a", "sk": "1"}, {"pk": "b", "sk": "1"}])
+    assert table.get("a", "1") and table.get("b", "1")
+    table.write_together([], deletes=[("a", "1"), ("b", "1")])
+    assert table.get("a", "1") is None and table.get("b", "1") is None
+
+
+def test_a_missing_table_is_a_storage_error_not_a_crash(aws: AwsClients) -> None:
+    with pytest.raises(e.InternalServerError) as failed:
+        Table(aws, "nope").get("p", "s")
+    assert failed.value.code == "storage_error"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": 1, "b": 2.5, "c": "x", "d": None, "e": True, "f": [1, "y", {"z": False}], "g": {"h": -3}}, {"n": 10**15}],
+)
+def test_items_keep_python_types(value: dict[str, Any]) -> None:
+    assert from_item(to_item(value)) == value
+
+
+def test_blobs_round_trip_in_chunks_and_are_encrypted(aws: AwsClients) -> None:
+    blobs = BlobStore(aws, "bucket-b")
+    data = os.urandom(700_000)
+    blobs.put_file("files/x", io.BytesIO(data), content_type="image/png")
+    blob = blobs.open("files/x")
+    chunks = list(blob.chunks)
+    assert (blob.size, blob.content_type, b"".join(chunks)) == (len(data), "image/png", data)
+    assert len(chunks) > 1
+    head = aws.client("s3").head_object(Bucket="bucket-b", Key="files/x")
+    assert head["ServerSideEncryption"] == "AES256"
+    blobs.delete("files/x")
+    with pytest.raises(e.InternalServerError):
+        blobs.open("files/x")
