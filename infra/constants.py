@@ -70,3 +70,6 @@ OPERATOR_SECRET_KEYS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 TABLE_ENV = "OPENAI_CF_TABLE"
 BUCKET_ENV = "OPENAI_CF_BUCKET"
 TABLE_TTL_ATTRIBUTE = "ttl"
+# What the functions do to objects: read (whole or ranged; also the source of UploadPartCopy), write
+# (PutObject also covers multipart uploads and their parts), delete, abort an unfinished join.
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")

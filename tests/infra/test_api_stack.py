@@ -302,7 +302,8 @@ def test_only_storage_functions_reach_the_table_and_bucket(synth: Synth, name: s
     }
     if name in STORAGE_FUNCTIONS:
         assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
-        assert {"dynamodb:PutItem", "dynamodb:Query", "s3:PutObject", "s3:DeleteObject*"} <= actions
+        assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"} <= actions
+        assert {a for a in actions if a.startswith("s3:")} == {*constants.BUCKET_OBJECT_ACTIONS, "s3:ListBucket"}
     else:
         assert constants.TABLE_ENV not in variables
         assert not any(a.startswith(("dynamodb:", "s3:")) for a in actions)
