@@ -48,16 +48,17 @@ ROUTES: tuple[Route, ...] = (
         streams=True,
     ),
     Route("POST", "/v1/embeddings", "embeddings", "openai_cf.api.handlers.embeddings:create_embedding"),
-    Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file"),
-    Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files"),
-    Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file"),
-    Route("DELETE", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:delete_file"),
+    Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file", storage=True),
+    Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files", storage=True),
+    Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file", storage=True),
+    Route("DELETE", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:delete_file", storage=True),
     Route(
         "GET",
         "/v1/files/{file_id}/content",
         "files",
         "openai_cf.api.handlers.files:retrieve_file_content",
         streams=True,
+        storage=True,
     ),
 )
 
