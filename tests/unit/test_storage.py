@@ -193,3 +193,43 @@ def test_blobs_round_trip_in_chunks_and_are_encrypted(aws: AwsClients) -> None:
     blobs.delete("files/x")
     with pytest.raises(e.InternalServerError):
         blobs.open("files/x")
+
+
+def test_blobs_read_a_byte_range(aws: AwsClients) -> None:
+    blobs = BlobStore(aws, "bucket-b")
+    blobs.put_bytes("k", bytes(range(100)))
+    blob = blobs.open("k", byte_range=(10, 20))
+    assert (blob.size, b"".join(blob.chunks)) == (10, bytes(range(10, 20)))
+
+
+def test_blobs_join_parts_by_upload_and_by_copy(aws: AwsClients) -> None:
+    # Given a source object of 6 MiB (S3 wants parts of 5 MiB at least, but the last)
+    blobs = BlobStore(aws, "bucket-b")
+    big, small = os.urandom(6 * 1024 * 1024), b"tail"
+    blobs.put_bytes("src/big", big)
+    # When a multipart upload gets a whole-object copy, a ranged copy and a sent part
+    upload_id = blobs.start_multipart("joined", content_type="text/plain")
+    receipts = [
+        blobs.copy_part("joined", upload_id, 1, "src/big"),
+        blobs.copy_part("joined", upload_id, 2, "src/big", byte_range=(1024 * 1024, len(big))),
+        blobs.put_part("joined", upload_id, 3, small),
+    ]
+    blobs.finish_multipart("joined", upload_id, receipts)
+    # Then the object is the three pieces in order, typed and encrypted
+    blob = blobs.open("joined")
+    assert (blob.content_type, b"".join(blob.chunks)) == ("text/plain", big + big[1024 * 1024 :] + small)
+    assert aws.client("s3").head_object(Bucket="bucket-b", Key="joined")["ServerSideEncryption"] == "AES256"
+
+
+def test_blobs_abort_a_multipart_upload_and_delete_by_prefix(aws: AwsClients) -> None:
+    blobs = BlobStore(aws, "bucket-b")
+    upload_id = blobs.start_multipart("never", content_type="text/plain")
+    blobs.put_part("never", upload_id, 1, b"x")
+    blobs.abort_multipart("never", upload_id)
+    s3 = aws.client("s3")
+    assert not s3.list_multipart_uploads(Bucket="bucket-b").get("Uploads")
+    for key in ("uploads/a/1", "uploads/a/2", "uploads/ab/1", "files/a"):
+        blobs.put_bytes(key, b"x")
+    blobs.delete_prefix("uploads/a/")
+    left = {item["Key"] for item in s3.list_objects_v2(Bucket="bucket-b")["Contents"]}
+    assert left == {"uploads/ab/1", "files/a"}
