@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from openai_cf import cancel
 from openai_cf import errors as e
 from openai_cf.local.provision import provision
 from openai_cf.settings import Settings
@@ -251,6 +252,24 @@ def test_a_failure_midway_aborts_the_s3_upload(blobs: BlobStore, tiny_parts: Lim
     # When the parts are joined, the failure is the answer, and S3 keeps no half-made file
     with pytest.raises(e.InternalServerError):
         assemble(store, sources, "files/f", content_type="x/y", limits=tiny_parts)
+    assert no_multipart_left(blobs)
+
+
+def test_a_client_that_left_stops_the_join(blobs: BlobStore, tiny_parts: Limits) -> None:
+    # Given the request's cancel scope cancelled (its client disconnected) once the first part is sent
+    sources, _ = stored(blobs, [300] * 10)
+    scope = cancel.CancelScope()
+
+    class Leaving(Recording):
+        def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartReceipt:
+            scope.cancel()
+            return super().put_part(key, upload_id, number, data)
+
+    store = Leaving(blobs)
+    # When the parts are joined under that scope, the join stops there and leaves nothing behind
+    with pytest.raises(cancel.Cancelled):
+        cancel.run_in(scope, lambda: assemble(store, sources, "files/f", content_type="x/y", limits=tiny_parts))
+    assert store.sent == [2048]
     assert no_multipart_left(blobs)
 
 

@@ -198,11 +198,9 @@ class _Writer:
         self._receipts: list[PartReceipt] = []
 
     def run(self, steps: Sequence[Step]) -> list[PartReceipt]:
-        scope = cancel.current()
         for step in steps:
             # A client that left will retry: stop now, so the upload is still pending for it.
-            if scope is not None:
-                scope.raise_if_cancelled()
+            cancel.raise_if_cancelled()
             if isinstance(step, Stream):
                 self._buffer.extend(self._read(step.source, step.start, step.end))
             elif isinstance(step, Copy):
