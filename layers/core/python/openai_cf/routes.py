@@ -60,6 +60,28 @@ ROUTES: tuple[Route, ...] = (
         streams=True,
         storage=True,
     ),
+    Route("POST", "/v1/uploads", "uploads", "openai_cf.api.handlers.uploads:create_upload", storage=True),
+    Route(
+        "POST",
+        "/v1/uploads/{upload_id}/parts",
+        "uploads",
+        "openai_cf.api.handlers.uploads:add_upload_part",
+        storage=True,
+    ),
+    Route(
+        "POST",
+        "/v1/uploads/{upload_id}/complete",
+        "uploads",
+        "openai_cf.api.handlers.uploads:complete_upload",
+        storage=True,
+    ),
+    Route(
+        "POST",
+        "/v1/uploads/{upload_id}/cancel",
+        "uploads",
+        "openai_cf.api.handlers.uploads:cancel_upload",
+        storage=True,
+    ),
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(route.function for route in ROUTES))
