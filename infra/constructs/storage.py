@@ -3,7 +3,9 @@
 The table is on-demand with point-in-time recovery and a TTL attribute; the bucket is private,
 encrypted and TLS-only. `bind` gives a function the names and read/write access to exactly these
 two resources: the S3 actions the code calls, by name, rather than `grant_read_write`'s wildcards.
-(Retention, lifecycle rules and deletion protection settings come with the deployment issue.)
+Lifecycle rules clear what the Uploads API can leave behind: part bytes (`uploads/`) of uploads
+nobody completed or cancelled, and S3 multipart uploads a crashed assembly never aborted.
+(Retention and deletion protection settings come with the deployment issue.)
 """
 
 from __future__ import annotations
@@ -43,6 +45,18 @@ class Storage(Construct):
             enforce_ssl=True,
             versioned=False,
             removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteMultipartUploads",
+                    abort_incomplete_multipart_upload_after=constants.INCOMPLETE_MULTIPART_EXPIRY,
+                ),
+                # An upload lives an hour; its parts are deleted when it completes or is cancelled.
+                s3.LifecycleRule(
+                    id="ExpireUploadParts",
+                    prefix=constants.UPLOAD_PARTS_PREFIX,
+                    expiration=constants.UPLOAD_PARTS_EXPIRY,
+                ),
+            ],
         )
         Validations.of(self).acknowledge(
             Acknowledgment(
