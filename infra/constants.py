@@ -70,3 +70,11 @@ OPERATOR_SECRET_KEYS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 TABLE_ENV = "OPENAI_CF_TABLE"
 BUCKET_ENV = "OPENAI_CF_BUCKET"
 TABLE_TTL_ATTRIBUTE = "ttl"
+# What the functions do to objects: read (whole or ranged; also the source of UploadPartCopy), write
+# (PutObject also covers multipart uploads and their parts), delete, abort an unfinished join.
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+# Part bytes of the Uploads API (openai_cf.storage.uploads.PARTS_PREFIX). An upload expires after an
+# hour, so a day-old part belongs to nothing; nor does a day-old unfinished S3 multipart upload.
+UPLOAD_PARTS_PREFIX = "uploads/"
+UPLOAD_PARTS_EXPIRY = Duration.days(1)
+INCOMPLETE_MULTIPART_EXPIRY = Duration.days(1)

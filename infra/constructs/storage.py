@@ -2,14 +2,19 @@
 
 The table is on-demand with point-in-time recovery and a TTL attribute; the bucket is private,
 encrypted and TLS-only. `bind` gives a function the names and read/write access to exactly these
-two resources. (Retention, lifecycle rules and deletion protection settings come with the
-deployment issue.)
+two resources: the S3 actions the code calls, by name, rather than `grant_read_write`'s wildcards.
+Lifecycle rules clear what the Uploads API can leave behind: part bytes (`uploads/`) of uploads
+nobody completed or cancelled, and S3 multipart uploads a crashed assembly never aborted.
+(Retention and deletion protection settings come with the deployment issue.)
 """
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from typing import cast
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -40,6 +45,18 @@ class Storage(Construct):
             enforce_ssl=True,
             versioned=False,
             removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteMultipartUploads",
+                    abort_incomplete_multipart_upload_after=constants.INCOMPLETE_MULTIPART_EXPIRY,
+                ),
+                # An upload lives an hour; its parts are deleted when it completes or is cancelled.
+                s3.LifecycleRule(
+                    id="ExpireUploadParts",
+                    prefix=constants.UPLOAD_PARTS_PREFIX,
+                    expiration=constants.UPLOAD_PARTS_EXPIRY,
+                ),
+            ],
         )
         Validations.of(self).acknowledge(
             Acknowledgment(
@@ -55,4 +72,21 @@ class Storage(Construct):
         function.add_environment(constants.TABLE_ENV, self.table.table_name)
         function.add_environment(constants.BUCKET_ENV, self.bucket.bucket_name)
         self.table.grant_read_write_data(function)
-        self.bucket.grant_read_write(function)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(constants.BUCKET_OBJECT_ACTIONS), resources=[self.bucket.arn_for_objects("*")]
+            )
+        )
+        # Listing one upload's part keys (`uploads/<id>/`) to delete them.
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        cfn_bucket = cast(s3.CfnBucket, self.bucket.node.default_child)
+        bucket_id = Stack.of(self).resolve(Stack.of(self).get_logical_id(cfn_bucket))
+        # The statement lands in the role's default policy, so the acknowledgment goes on the role.
+        Validations.of(function.role or function).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+                reason="Object keys are made at run time, one per file and per upload part (files/<id>, "
+                "uploads/<id>/<part>); the statement names its actions and covers the objects of this one "
+                "bucket only.",
+            )
+        )

@@ -293,6 +293,18 @@ def test_the_bucket_is_private_encrypted_and_tls_only(synth: Synth) -> None:
     assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
 
 
+def test_the_bucket_clears_what_uploads_leave_behind(synth: Synth) -> None:
+    (bucket,) = synth.of_type("AWS::S3::Bucket").values()
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    # Parts of uploads nobody completed or cancelled (an upload lives an hour) go after a day
+    assert rules["ExpireUploadParts"] == {
+        "Id": "ExpireUploadParts", "Prefix": "uploads/", "ExpirationInDays": 1, "Status": "Enabled",
+    }  # fmt: skip
+    # And so do S3 multipart uploads that an interrupted assembly never aborted
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert "Prefix" not in rules["AbortIncompleteMultipartUploads"]
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_only_storage_functions_reach_the_table_and_bucket(synth: Synth, name: str) -> None:
     props = synth.resources[synth.logical_id(synth.stack.functions[name])]["Properties"]
@@ -302,7 +314,8 @@ def test_only_storage_functions_reach_the_table_and_bucket(synth: Synth, name: s
     }
     if name in STORAGE_FUNCTIONS:
         assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
-        assert {"dynamodb:PutItem", "dynamodb:Query", "s3:PutObject", "s3:DeleteObject*"} <= actions
+        assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"} <= actions
+        assert {a for a in actions if a.startswith("s3:")} == {*constants.BUCKET_OBJECT_ACTIONS, "s3:ListBucket"}
     else:
         assert constants.TABLE_ENV not in variables
         assert not any(a.startswith(("dynamodb:", "s3:")) for a in actions)

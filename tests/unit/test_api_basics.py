@@ -10,7 +10,7 @@ from openai_cf.api.app import create_app
 from openai_cf.api.parsing import param_path
 from openai_cf.api.sse import KEEPALIVE, sse_events
 from openai_cf.errors import RateLimitError
-from openai_cf.routes import FUNCTIONS, ROUTES, routes_for
+from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS, routes_for
 from openai_cf.settings import Settings, SettingsError, settings_from_env
 
 CALL = {"id": "c", "type": "function", "function": {"arguments": "{}"}}
@@ -71,7 +71,9 @@ def test_bad_model_aliases_fail_at_start_up(raw: str) -> None:
 
 
 def test_route_table_rows_and_greedy_paths() -> None:
-    assert FUNCTIONS == ("models", "chat_completions", "completions", "embeddings", "files")
+    assert FUNCTIONS == ("models", "chat_completions", "completions", "embeddings", "files", "uploads")
+    # Functions whose routes store something get the table and bucket from CDK.
+    assert frozenset({"files", "uploads"}) == STORAGE_FUNCTIONS
     assert all(r.path.startswith("/v1/") for r in ROUTES)
     assert routes_for("models")[1].apigw_path == "/v1/models/{model+}"
     with pytest.raises(ValueError):

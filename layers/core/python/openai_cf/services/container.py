@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from openai_cf.services.embeddings import EmbeddingsService
     from openai_cf.services.files import FilesService
     from openai_cf.services.models import ModelRegistry
+    from openai_cf.services.uploads import UploadsService
     from openai_cf.storage.aws import AwsClients
     from openai_cf.storage.blobs import BlobStore
     from openai_cf.storage.table import Table
@@ -113,6 +114,14 @@ class Services:
         from openai_cf.storage.files import FileRepository
 
         return FilesService(FileRepository(self.table), self.blobs)
+
+    @cached_property
+    def uploads(self) -> UploadsService:
+        from openai_cf.services.uploads import UploadsService
+        from openai_cf.storage.files import FileRepository
+        from openai_cf.storage.uploads import UploadRepository
+
+        return UploadsService(UploadRepository(self.table, FileRepository(self.table)), self.blobs)
 
 
 def build_services(settings: Settings) -> Services:

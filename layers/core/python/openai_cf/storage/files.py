@@ -7,12 +7,13 @@ filter over every file; both items are written and deleted together. The bytes a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from openai_cf.schemas.files import FileObject
 from openai_cf.storage.pages import Page, PageRequest
-from openai_cf.storage.table import Table
+from openai_cf.storage.table import Check, Table
 
 FILES = "file"
 # DynamoDB's TTL removes expired items within days; reads hide them from their `expires_at` on.
@@ -62,8 +63,11 @@ class FileRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def add(self, record: FileRecord) -> None:
-        self._table.write_together([_item(record, FILES), _item(record, by_purpose(record.purpose))])
+    def add(self, record: FileRecord, *, together: Sequence[dict[str, Any]] = (), checks: Sequence[Check] = ()) -> None:
+        """Store the file's items, with `together` (other items written in the same transaction,
+        e.g. the Upload that became this file) if every check holds (`ConditionFailed` otherwise)."""
+        items = [_item(record, FILES), _item(record, by_purpose(record.purpose)), *together]
+        self._table.write_together(items, checks=checks)
 
     def get(self, file_id: str) -> FileRecord | None:
         item = self._table.get(FILES, file_id)

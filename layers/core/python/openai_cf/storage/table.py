@@ -8,8 +8,10 @@ a message and lists the thread at once must see it. botocore errors are translat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from openai_cf import errors as e
@@ -21,10 +23,39 @@ T = TypeVar("T")
 
 # A cap on how much one write may hold (DynamoDB's item limit is 400 KB).
 MAX_ITEM_BYTES = 350_000
+# BatchGetItem takes at most 100 keys; what it leaves unprocessed (throttling) is asked for again
+# after a short, growing pause, a few times, before the read counts as busy storage.
+_BATCH_KEYS = 100
+_BATCH_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 class ConditionFailed(Exception):
     """A conditional write found the item in another state (absent, present, or changed)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A condition one item must meet for a `write_together` to happen at all, e.g. "the upload
+    is still pending" while a part is added. `names` and `values` fill the expression's `#n` and
+    `:v` placeholders (needed for reserved words such as `status`)."""
+
+    pk: str
+    sk: str
+    condition: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.pk, self.sk
+
+    def request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"ConditionExpression": self.condition}
+        if self.values:
+            request["ExpressionAttributeValues"] = {k: to_attr(v) for k, v in self.values.items()}
+        if self.names:
+            request["ExpressionAttributeNames"] = dict(self.names)
+        return request
 
 
 _BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -75,6 +106,28 @@ class Table:
             found = self._db.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
         return from_item(found) if found else None
 
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The items that exist among `keys`, in no particular order (strongly consistent reads,
+        BatchGetItem: one call per 100 keys)."""
+        unique = list(dict.fromkeys(keys))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(unique), _BATCH_KEYS):
+            batch = [_key(pk, sk) for pk, sk in unique[start : start + _BATCH_KEYS]]
+            found += self._batch_get({self.name: {"Keys": batch, "ConsistentRead": True}})
+        return found
+
+    def _batch_get(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for pause in (0.0, *_BATCH_RETRY_PAUSES):
+            time.sleep(pause)
+            with translated():
+                result = self._db.batch_get_item(RequestItems=request)
+            found += [from_item(item) for item in result.get("Responses", {}).get(self.name, [])]
+            request = result.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise e.ServiceUnavailableError("Storage is busy; retry shortly.", retry_after=1)
+
     def delete(self, pk: str, sk: str) -> dict[str, Any] | None:
         """Delete and return the item (None if there was none)."""
         with translated():
@@ -99,10 +152,23 @@ class Table:
             )  # fmt: skip
         return from_item(result["Attributes"])
 
-    def write_together(self, puts: Sequence[dict[str, Any]], deletes: Sequence[tuple[str, str]] = ()) -> None:
-        """Several puts and deletes that happen all or not at all (a TransactWriteItems)."""
-        ops: list[dict[str, Any]] = [{"Put": {"TableName": self.name, "Item": to_item(item)}} for item in puts]
+    def write_together(
+        self, puts: Sequence[dict[str, Any]], deletes: Sequence[tuple[str, str]] = (), checks: Sequence[Check] = ()
+    ) -> None:
+        """Several puts and deletes that happen all or not at all (a TransactWriteItems), and only
+        if every check holds (`ConditionFailed` otherwise). A check on an item that is also put
+        becomes that put's condition: DynamoDB allows one operation per item in a transaction."""
+        guards = {check.key: check for check in checks}
+        ops: list[dict[str, Any]] = []
+        for item in puts:
+            put: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
+            guard = guards.pop((item["pk"], item["sk"]), None)
+            ops.append({"Put": put | (guard.request() if guard else {})})
         ops += [{"Delete": {"TableName": self.name, "Key": _key(pk, sk)}} for pk, sk in deletes]
+        ops += [
+            {"ConditionCheck": {"TableName": self.name, "Key": _key(*check.key), **check.request()}}
+            for check in guards.values()
+        ]
         with translated():
             self._db.transact_write_items(TransactItems=ops)
 
