@@ -195,7 +195,8 @@ def too_large(limit: int, *, binary: bool = False) -> PayloadTooLargeError:
     size = f"{limit / (1024 * 1024):.1f} MiB" if limit % (1024 * 1024) else f"{limit // (1024 * 1024)} MB"
     if binary:
         return PayloadTooLargeError(
-            f"Request body is larger than the {size} limit for uploads in one request. Send larger files "
-            "in parts with the Uploads API (POST /v1/uploads; the SDK's uploads.upload_file_chunked)."
+            f"Request body is larger than the {size} limit for a binary body. Send larger files in parts "
+            f"of at most {size} with the Uploads API (POST /v1/uploads; the SDK's "
+            "uploads.upload_file_chunked with part_size=4 * 1024 * 1024)."
         )
     return PayloadTooLargeError(f"Request body is larger than the {size} limit.")
