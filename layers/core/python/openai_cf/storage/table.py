@@ -8,8 +8,10 @@ a message and lists the thread at once must see it. botocore errors are translat
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from openai_cf import errors as e
@@ -21,10 +23,77 @@ T = TypeVar("T")
 
 # A cap on how much one write may hold (DynamoDB's item limit is 400 KB).
 MAX_ITEM_BYTES = 350_000
+# BatchWriteItem takes at most 25 requests; unprocessed ones are sent again, a few times.
+BATCH_WRITE = 25
+BATCH_ATTEMPTS = 5
 
 
 class ConditionFailed(Exception):
     """A conditional write found the item in another state (absent, present, or changed)."""
+
+
+class ItemTooLarge(Exception):
+    """An item over `MAX_ITEM_BYTES`, refused before anything of the write happened (DynamoDB
+    would refuse it with a generic validation error). `index` is its place in the write."""
+
+    def __init__(self, index: int = 0) -> None:
+        super().__init__(f"item {index} is larger than {MAX_ITEM_BYTES} bytes")
+        self.index = index
+
+
+def item_bytes(value: Any) -> int:
+    """At least DynamoDB's size of an item or value (UTF-8 lengths, a number as 21 bytes, containers
+    with their overhead): what `MAX_ITEM_BYTES` is checked against."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return 3 + sum(item_bytes(k) + item_bytes(v) + 1 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 3 + sum(item_bytes(v) + 1 for v in value)
+    return 21 if isinstance(value, int | float) and not isinstance(value, bool) else 1
+
+
+def _check_sizes(items: Sequence[dict[str, Any]]) -> None:
+    for index, item in enumerate(items):
+        if item_bytes(item) > MAX_ITEM_BYTES:
+            raise ItemTooLarge(index)
+
+
+# -- the operations of one transaction (`Table.transact`) --------------------------------------
+@dataclass(frozen=True)
+class Put:
+    item: dict[str, Any]
+    only_if_new: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """The item `(pk, sk)` must exist when the transaction commits (nothing is written to it)."""
+
+    pk: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """Set `values` on an existing item, if `condition` (over `#a0`, `#a1`… = the values' names) holds."""
+
+    pk: str
+    sk: str
+    values: dict[str, Any]
+    condition: str | None = None
+    condition_values: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    pk: str
+    sk: str
+
+
+Operation = Put | Check | Update | Delete
 
 
 _BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -43,7 +112,8 @@ def translated() -> Iterator[None]:
             raise ConditionFailed from exc
         if code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc):
             raise ConditionFailed from exc
-        if code in _BUSY:
+        # Two transactions on one item at once: the loser may simply try again.
+        if code in _BUSY or (code == "TransactionCanceledException" and "TransactionConflict" in str(exc)):
             raise e.ServiceUnavailableError("Storage is busy; retry shortly.", retry_after=1) from exc
         raise e.InternalServerError("The storage layer failed to answer.", code="storage_error") from exc
     except BotoCoreError as exc:
@@ -52,6 +122,12 @@ def translated() -> Iterator[None]:
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _addressable(pk: str, sk: str) -> bool:
+    """Whether DynamoDB could hold this key (pk ≤ 2,048 bytes, sk ≤ 1,024). Ids come from URLs: a
+    longer one names nothing, and must be a 404 rather than DynamoDB's validation error."""
+    return len(pk.encode("utf-8", "surrogatepass")) <= 2048 and len(sk.encode("utf-8", "surrogatepass")) <= 1024
 
 
 class Table:
@@ -64,6 +140,7 @@ class Table:
         return self._clients.client("dynamodb")
 
     def put(self, item: dict[str, Any], *, only_if_new: bool = False) -> None:
+        _check_sizes([item])
         request: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
         if only_if_new:
             request["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -71,12 +148,16 @@ class Table:
             self._db.put_item(**request)
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        if not _addressable(pk, sk):
+            return None
         with translated():
             found = self._db.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
         return from_item(found) if found else None
 
     def delete(self, pk: str, sk: str) -> dict[str, Any] | None:
         """Delete and return the item (None if there was none)."""
+        if not _addressable(pk, sk):
+            return None
         with translated():
             old = self._db.delete_item(TableName=self.name, Key=_key(pk, sk), ReturnValues="ALL_OLD").get("Attributes")
         return from_item(old) if old else None
@@ -86,29 +167,57 @@ class Table:
         condition_values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Set `values` on an existing item (always) if `condition` holds; the item as it now is."""
-        names = {f"#a{i}": name for i, name in enumerate(values)}
-        attrs = {f":a{i}": to_attr(value) for i, value in enumerate(values.values())}
-        attrs.update({k: to_attr(v) for k, v in (condition_values or {}).items()})
-        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-        checks = "attribute_exists(pk)" + (f" AND ({condition})" if condition else "")
+        if not _addressable(pk, sk):
+            raise ConditionFailed
+        request = _update_request(self.name, Update(pk, sk, values, condition, condition_values))
         with translated():
-            result = self._db.update_item(
-                TableName=self.name, Key=_key(pk, sk), UpdateExpression=expression,
-                ConditionExpression=checks, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=attrs, ReturnValues="ALL_NEW",
-            )  # fmt: skip
+            result = self._db.update_item(**request, ReturnValues="ALL_NEW")
         return from_item(result["Attributes"])
 
     def write_together(self, puts: Sequence[dict[str, Any]], deletes: Sequence[tuple[str, str]] = ()) -> None:
         """Several puts and deletes that happen all or not at all (a TransactWriteItems)."""
+        _check_sizes(puts)
         ops: list[dict[str, Any]] = [{"Put": {"TableName": self.name, "Item": to_item(item)}} for item in puts]
         ops += [{"Delete": {"TableName": self.name, "Key": _key(pk, sk)}} for pk, sk in deletes]
         with translated():
             self._db.transact_write_items(TransactItems=ops)
 
+    def transact(self, operations: Sequence[Operation]) -> None:
+        """Puts, existence checks, conditional updates and deletes that happen all or not at all (at
+        most 100, on distinct items); a failed condition anywhere is `ConditionFailed`."""
+        if not all(_addressable(op.pk, op.sk) for op in operations if not isinstance(op, Put)):
+            raise ConditionFailed
+        _check_sizes([op.item for op in operations if isinstance(op, Put)])
+        with translated():
+            self._db.transact_write_items(TransactItems=[_transact_item(self.name, op) for op in operations])
+
+    def put_many(self, items: Sequence[dict[str, Any]]) -> None:
+        """Unconditional puts in batches of 25: not atomic, for writes whose order makes them safe."""
+        _check_sizes(items)
+        self._batch_write([{"PutRequest": {"Item": to_item(item)}} for item in items])
+
+    def delete_many(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Deletes in batches of 25 (absent items are no error); not atomic."""
+        self._batch_write([{"DeleteRequest": {"Key": _key(pk, sk)}} for pk, sk in keys])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE):
+            pending = requests[start : start + BATCH_WRITE]
+            for attempt in range(BATCH_ATTEMPTS):
+                with translated():
+                    answer = self._db.batch_write_item(RequestItems={self.name: pending})
+                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)  # DynamoDB returns unprocessed items when throttled
+            if pending:
+                raise e.ServiceUnavailableError("Storage is busy; retry shortly.", retry_after=1)
+
     def query_page(self, pk: str, page: PageRequest, mapper: Callable[[dict[str, Any]], T]) -> Page[T]:
         """The page of collection `pk` that `page` asks for, mapped item by item: one Query, read on
         only where DynamoDB's 1 MB response cap cut it short of `limit + 1` items."""
+        if not _addressable(pk, page.after or page.before or ""):
+            return Page([], False)
         condition = "pk = :pk"
         values: dict[str, Any] = {":pk": {"S": pk}}
         bound = page.key_condition()
@@ -142,3 +251,29 @@ class Table:
                 ExpressionAttributeValues={":pk": {"S": pk}}, Limit=limit, ConsistentRead=True,
             )  # fmt: skip
         return [from_item(item) for item in result.get("Items", [])]
+
+
+def _update_request(table: str, op: Update) -> dict[str, Any]:
+    names = {f"#a{i}": name for i, name in enumerate(op.values)}
+    attrs = {f":a{i}": to_attr(value) for i, value in enumerate(op.values.values())}
+    attrs.update({k: to_attr(v) for k, v in (op.condition_values or {}).items()})
+    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(op.values)))
+    checks = "attribute_exists(pk)" + (f" AND ({op.condition})" if op.condition else "")
+    return {
+        "TableName": table, "Key": _key(op.pk, op.sk), "UpdateExpression": expression,
+        "ConditionExpression": checks, "ExpressionAttributeNames": names, "ExpressionAttributeValues": attrs,
+    }  # fmt: skip
+
+
+def _transact_item(table: str, op: Operation) -> dict[str, Any]:
+    if isinstance(op, Put):
+        put: dict[str, Any] = {"TableName": table, "Item": to_item(op.item)}
+        if op.only_if_new:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": put}
+    if isinstance(op, Check):
+        return {"ConditionCheck": {"TableName": table, "Key": _key(op.pk, op.sk),
+                                   "ConditionExpression": "attribute_exists(pk)"}}  # fmt: skip
+    if isinstance(op, Update):
+        return {"Update": _update_request(table, op)}
+    return {"Delete": {"TableName": table, "Key": _key(op.pk, op.sk)}}
