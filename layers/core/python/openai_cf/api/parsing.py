@@ -71,6 +71,14 @@ async def read_json(request: Request) -> Any:
     return data
 
 
+async def read_optional_json(request: Request) -> Any:
+    """A JSON body that may be left out altogether (`Content-Length: 0`): `{}` then, as for
+    `POST /v1/threads` from a client with nothing to set."""
+    if request.headers.get("content-length") == "0":
+        return {}
+    return await read_json(request)
+
+
 def _valid_unicode(data: Any) -> bool:
     # Only reached when the raw body has a surrogate escape: pairs are fine, lone halves are not
     # text, and would fail later when an answer echoing them is encoded.

@@ -31,6 +31,15 @@ MAX_TOP_LOGPROBS = 20  # `top_logprobs`: 0 to 20
 MAX_LOGIT_BIAS = 100  # `logit_bias` values: "from -100 to 100"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # `seed`: int64
 MAX_EMBEDDING_INPUTS = 2048  # embeddings `input`: maxItems 2048
+# Assistants: `name` 256, `description` 512, `instructions` 256,000 characters; tool resources hold
+# at most 20 code interpreter files and 1 vector store.
+MAX_ASSISTANT_NAME = 256
+MAX_ASSISTANT_DESCRIPTION = 512
+MAX_INSTRUCTIONS = 256_000
+MAX_CODE_INTERPRETER_FILES = 20
+MAX_VECTOR_STORES = 1
+# Message text: OpenAI's API answers longer text with `string_above_max_length`.
+MAX_MESSAGE_TEXT = 256_000
 
 # -- ours ----------------------------------------------------------------------------------------
 # Every stop sequence is looked for on every streamed token; real ones are a few characters.
@@ -51,6 +60,15 @@ MAX_MESSAGES = 10_000
 MAX_IDENTIFIER = 256
 # `logit_bias` is refused anyway (Workers AI has none); this bounds the map built before that.
 MAX_LOGIT_BIAS_ENTRIES = 300
+# Thread messages. OpenAI states no bounds here; every file a message names is looked up and every
+# message of a new thread is a write, so the counts are bounded, far above real messages (the v1
+# API allowed 10 files per message). A `data:` image URL is kept whole in its message.
+MAX_CONTENT_PARTS = 100
+MAX_ATTACHMENTS = 20
+MAX_FILES_PER_REQUEST = 100  # distinct files named by one request (attachments, `image_file` parts)
+MAX_INITIAL_MESSAGES = 100  # a new thread's `messages`
+MAX_IMAGE_URL = 300_000
+MAX_OBJECT_ID = 128  # file ids and run ids in requests; ours are 28 characters
 
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME)]
 StopSequence = Annotated[str, Field(max_length=MAX_STOP_LENGTH)]

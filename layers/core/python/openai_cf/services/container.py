@@ -13,11 +13,14 @@ from openai_cf.errors import InternalServerError
 from openai_cf.settings import Settings
 
 if TYPE_CHECKING:
+    from openai_cf.services.assistants import AssistantsService
     from openai_cf.services.chat import ChatService
     from openai_cf.services.completions import CompletionsService
     from openai_cf.services.embeddings import EmbeddingsService
     from openai_cf.services.files import FilesService
+    from openai_cf.services.messages import MessageBuilder, MessagesService
     from openai_cf.services.models import ModelRegistry
+    from openai_cf.services.threads import ThreadsService
     from openai_cf.services.uploads import UploadsService
     from openai_cf.storage.aws import AwsClients
     from openai_cf.storage.blobs import BlobStore
@@ -122,6 +125,35 @@ class Services:
         from openai_cf.storage.uploads import UploadRepository
 
         return UploadsService(UploadRepository(self.table, FileRepository(self.table)), self.blobs)
+
+    @cached_property
+    def assistants(self) -> AssistantsService:
+        from openai_cf.services.assistants import AssistantsService
+        from openai_cf.storage.assistants import AssistantRepository
+
+        return AssistantsService(AssistantRepository(self.table), self.models)
+
+    @cached_property
+    def threads(self) -> ThreadsService:
+        from openai_cf.services.threads import ThreadsService
+        from openai_cf.storage.messages import MessageRepository
+        from openai_cf.storage.threads import ThreadRepository
+
+        return ThreadsService(ThreadRepository(self.table), MessageRepository(self.table), self._message_builder)
+
+    @cached_property
+    def messages(self) -> MessagesService:
+        from openai_cf.services.messages import MessagesService
+        from openai_cf.storage.messages import MessageRepository
+        from openai_cf.storage.threads import ThreadRepository
+
+        return MessagesService(ThreadRepository(self.table), MessageRepository(self.table), self._message_builder)
+
+    @cached_property
+    def _message_builder(self) -> MessageBuilder:
+        from openai_cf.services.messages import MessageBuilder
+
+        return MessageBuilder(self.files)
 
 
 def build_services(settings: Settings) -> Services:

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+_SMALLEST_NUMBER = 1e-130
+
 
 def to_attr(value: Any) -> dict[str, Any]:
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):
         return {"BOOL": value}
+    if isinstance(value, float) and abs(value) < _SMALLEST_NUMBER:
+        # DynamoDB refuses non-zero magnitudes below 1e-130 ("number underflow"); a client's
+        # `temperature: 1e-308` is stored as what it means, zero, as IEEE floats underflow too.
+        return {"N": "0.0"}
     if isinstance(value, int | float):
         return {"N": repr(value)}
     if isinstance(value, str):

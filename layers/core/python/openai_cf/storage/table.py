@@ -9,20 +9,39 @@ a message and lists the thread at once must see it. botocore errors are translat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from openai_cf import errors as e
 from openai_cf.storage.aws import AwsClients
-from openai_cf.storage.items import from_item, to_attr, to_item
+from openai_cf.storage.items import from_item, to_item
 from openai_cf.storage.pages import Page, PageRequest
+from openai_cf.storage.writes import (
+    MAX_ITEM_BYTES,
+    Check,
+    Delete,
+    ItemTooLarge,
+    Operation,
+    Put,
+    Update,
+    check_sizes,
+    item_bytes,
+    transact_item,
+    update_request,
+)
+from openai_cf.storage.writes import key as _key
+
+__all__ = [
+    "MAX_ITEM_BYTES", "Check", "ConditionFailed", "Delete", "ItemTooLarge", "Put", "Table", "Update",
+    "item_bytes", "translated",
+]  # fmt: skip
 
 T = TypeVar("T")
 
-# A cap on how much one write may hold (DynamoDB's item limit is 400 KB).
-MAX_ITEM_BYTES = 350_000
+# BatchWriteItem takes at most 25 requests; unprocessed ones are sent again, a few times.
+BATCH_WRITE = 25
+BATCH_ATTEMPTS = 5
 # BatchGetItem takes at most 100 keys; what it leaves unprocessed (throttling) is asked for again
 # after a short, growing pause, a few times, before the read counts as busy storage.
 _BATCH_KEYS = 100
@@ -31,31 +50,6 @@ _BATCH_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 class ConditionFailed(Exception):
     """A conditional write found the item in another state (absent, present, or changed)."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """A condition one item must meet for a `write_together` to happen at all, e.g. "the upload
-    is still pending" while a part is added. `names` and `values` fill the expression's `#n` and
-    `:v` placeholders (needed for reserved words such as `status`)."""
-
-    pk: str
-    sk: str
-    condition: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.pk, self.sk
-
-    def request(self) -> dict[str, Any]:
-        request: dict[str, Any] = {"ConditionExpression": self.condition}
-        if self.values:
-            request["ExpressionAttributeValues"] = {k: to_attr(v) for k, v in self.values.items()}
-        if self.names:
-            request["ExpressionAttributeNames"] = dict(self.names)
-        return request
 
 
 _BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -74,15 +68,18 @@ def translated() -> Iterator[None]:
             raise ConditionFailed from exc
         if code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc):
             raise ConditionFailed from exc
-        if code in _BUSY:
+        # Two transactions on one item at once: the loser may simply try again.
+        if code in _BUSY or (code == "TransactionCanceledException" and "TransactionConflict" in str(exc)):
             raise e.ServiceUnavailableError("Storage is busy; retry shortly.", retry_after=1) from exc
         raise e.InternalServerError("The storage layer failed to answer.", code="storage_error") from exc
     except BotoCoreError as exc:
         raise e.InternalServerError("The storage layer could not be reached.", code="storage_error") from exc
 
 
-def _key(pk: str, sk: str) -> dict[str, Any]:
-    return {"pk": {"S": pk}, "sk": {"S": sk}}
+def _addressable(pk: str, sk: str) -> bool:
+    """Whether DynamoDB could hold this key (pk ≤ 2,048 bytes, sk ≤ 1,024). Ids come from URLs: a
+    longer one names nothing, and must be a 404 rather than DynamoDB's validation error."""
+    return len(pk.encode("utf-8", "surrogatepass")) <= 2048 and len(sk.encode("utf-8", "surrogatepass")) <= 1024
 
 
 class Table:
@@ -95,6 +92,7 @@ class Table:
         return self._clients.client("dynamodb")
 
     def put(self, item: dict[str, Any], *, only_if_new: bool = False) -> None:
+        check_sizes([item])
         request: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
         if only_if_new:
             request["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -102,6 +100,8 @@ class Table:
             self._db.put_item(**request)
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        if not _addressable(pk, sk):
+            return None
         with translated():
             found = self._db.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
         return from_item(found) if found else None
@@ -109,7 +109,7 @@ class Table:
     def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         """The items that exist among `keys`, in no particular order (strongly consistent reads,
         BatchGetItem: one call per 100 keys)."""
-        unique = list(dict.fromkeys(keys))
+        unique = [k for k in dict.fromkeys(keys) if _addressable(*k)]
         found: list[dict[str, Any]] = []
         for start in range(0, len(unique), _BATCH_KEYS):
             batch = [_key(pk, sk) for pk, sk in unique[start : start + _BATCH_KEYS]]
@@ -130,6 +130,8 @@ class Table:
 
     def delete(self, pk: str, sk: str) -> dict[str, Any] | None:
         """Delete and return the item (None if there was none)."""
+        if not _addressable(pk, sk):
+            return None
         with translated():
             old = self._db.delete_item(TableName=self.name, Key=_key(pk, sk), ReturnValues="ALL_OLD").get("Attributes")
         return from_item(old) if old else None
@@ -139,17 +141,11 @@ class Table:
         condition_values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Set `values` on an existing item (always) if `condition` holds; the item as it now is."""
-        names = {f"#a{i}": name for i, name in enumerate(values)}
-        attrs = {f":a{i}": to_attr(value) for i, value in enumerate(values.values())}
-        attrs.update({k: to_attr(v) for k, v in (condition_values or {}).items()})
-        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-        checks = "attribute_exists(pk)" + (f" AND ({condition})" if condition else "")
+        if not _addressable(pk, sk):
+            raise ConditionFailed
+        request = update_request(self.name, Update(pk, sk, values, condition, condition_values))
         with translated():
-            result = self._db.update_item(
-                TableName=self.name, Key=_key(pk, sk), UpdateExpression=expression,
-                ConditionExpression=checks, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=attrs, ReturnValues="ALL_NEW",
-            )  # fmt: skip
+            result = self._db.update_item(**request, ReturnValues="ALL_NEW")
         return from_item(result["Attributes"])
 
     def write_together(
@@ -158,6 +154,7 @@ class Table:
         """Several puts and deletes that happen all or not at all (a TransactWriteItems), and only
         if every check holds (`ConditionFailed` otherwise). A check on an item that is also put
         becomes that put's condition: DynamoDB allows one operation per item in a transaction."""
+        check_sizes(puts)
         guards = {check.key: check for check in checks}
         ops: list[dict[str, Any]] = []
         for item in puts:
@@ -165,16 +162,46 @@ class Table:
             guard = guards.pop((item["pk"], item["sk"]), None)
             ops.append({"Put": put | (guard.request() if guard else {})})
         ops += [{"Delete": {"TableName": self.name, "Key": _key(pk, sk)}} for pk, sk in deletes]
-        ops += [
-            {"ConditionCheck": {"TableName": self.name, "Key": _key(*check.key), **check.request()}}
-            for check in guards.values()
-        ]
+        ops += [transact_item(self.name, check) for check in guards.values()]
         with translated():
             self._db.transact_write_items(TransactItems=ops)
+
+    def transact(self, operations: Sequence[Operation]) -> None:
+        """Puts, existence checks, conditional updates and deletes that happen all or not at all (at
+        most 100, on distinct items); a failed condition anywhere is `ConditionFailed`."""
+        if not all(_addressable(op.pk, op.sk) for op in operations if not isinstance(op, Put)):
+            raise ConditionFailed
+        check_sizes([op.item for op in operations if isinstance(op, Put)])
+        with translated():
+            self._db.transact_write_items(TransactItems=[transact_item(self.name, op) for op in operations])
+
+    def put_many(self, items: Sequence[dict[str, Any]]) -> None:
+        """Unconditional puts in batches of 25: not atomic, for writes whose order makes them safe."""
+        check_sizes(items)
+        self._batch_write([{"PutRequest": {"Item": to_item(item)}} for item in items])
+
+    def delete_many(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Deletes in batches of 25 (absent items are no error); not atomic."""
+        self._batch_write([{"DeleteRequest": {"Key": _key(pk, sk)}} for pk, sk in keys])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE):
+            pending = requests[start : start + BATCH_WRITE]
+            for attempt in range(BATCH_ATTEMPTS):
+                with translated():
+                    answer = self._db.batch_write_item(RequestItems={self.name: pending})
+                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)  # DynamoDB returns unprocessed items when throttled
+            if pending:
+                raise e.ServiceUnavailableError("Storage is busy; retry shortly.", retry_after=1)
 
     def query_page(self, pk: str, page: PageRequest, mapper: Callable[[dict[str, Any]], T]) -> Page[T]:
         """The page of collection `pk` that `page` asks for, mapped item by item: one Query, read on
         only where DynamoDB's 1 MB response cap cut it short of `limit + 1` items."""
+        if not _addressable(pk, page.after or page.before or ""):
+            return Page([], False)
         condition = "pk = :pk"
         values: dict[str, Any] = {":pk": {"S": pk}}
         bound = page.key_condition()

@@ -1,0 +1,48 @@
+"""Every argument the pinned SDK can send to the Assistants API's stored objects is a field we know
+(accepted, or refused by name), so an SDK upgrade does not turn into 400s unnoticed."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from openai.types.beta import (
+    assistant_create_params,
+    assistant_update_params,
+    thread_create_params,
+    thread_update_params,
+)
+from openai.types.beta.threads import message_create_params, message_list_params, message_update_params
+from pydantic import BaseModel
+
+from openai_cf.schemas.assistants import AssistantCreateParams, AssistantListParams, AssistantUpdateParams
+from openai_cf.schemas.messages import MessageCreateParams, MessageListParams, MessageUpdateParams
+from openai_cf.schemas.threads import ThreadCreateParams, ThreadUpdateParams
+
+# Path parameters the SDK's params types also list.
+PATH = {"thread_id"}
+
+
+@pytest.mark.parametrize(
+    ("sdk_params", "ours"),
+    [
+        (assistant_create_params.AssistantCreateParams, AssistantCreateParams),
+        (assistant_update_params.AssistantUpdateParams, AssistantUpdateParams),
+        (thread_create_params.ThreadCreateParams, ThreadCreateParams),
+        (thread_create_params.Message, MessageCreateParams),
+        (thread_update_params.ThreadUpdateParams, ThreadUpdateParams),
+        (message_create_params.MessageCreateParams, MessageCreateParams),
+        (message_update_params.MessageUpdateParams, MessageUpdateParams),
+        (message_list_params.MessageListParams, MessageListParams),
+    ],
+)
+def test_every_sdk_argument_is_known(sdk_params: type, ours: type[BaseModel]) -> None:
+    assert set(typing.get_type_hints(sdk_params)) - PATH - set(ours.model_fields) == set()
+
+
+def test_assistant_list_takes_the_sdks_list_arguments() -> None:
+    from openai.types.beta import assistant_list_params
+
+    assert set(typing.get_type_hints(assistant_list_params.AssistantListParams)) <= set(
+        AssistantListParams.model_fields
+    )
