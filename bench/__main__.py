@@ -11,12 +11,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import coldstart, overhead, procs, streaming
+from bench import coldstart, overhead, procs, storage, streaming
 
 BENCHMARKS: dict[str, Callable[..., str]] = {
     "overhead": overhead.main,
     "streaming": streaming.main,
     "coldstart": coldstart.main,
+    "storage": storage.main,
 }
 # Investigation aids, run only when named.
 EXTRAS: dict[str, Callable[..., str]] = {
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"{', '.join(BENCHMARKS)} (default: these three); extra, only when named: {', '.join(EXTRAS)}",
+        help=f"{', '.join(BENCHMARKS)} (default: all of these); extra, only when named: {', '.join(EXTRAS)}",
     )
     parser.add_argument("--quick", action="store_true", help="a few iterations only (smoke test)")
     args = parser.parse_args(argv)

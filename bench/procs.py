@@ -159,6 +159,30 @@ def start_emulator() -> Proc:
     return proc
 
 
+def start_aws() -> Proc:
+    """The embedded AWS (moto: DynamoDB, S3, SQS) in a process of its own; this process's boto3
+    gets the same local credentials, to fill the tables it measures."""
+    port = free_port()
+    argv = [PYTHON, "-m", "openai_cf.local.aws", "--host", HOST, "--port", str(port)]
+    os.environ.update(LOCAL_AWS_CREDENTIALS)
+    proc = Proc("aws", argv, cwd=ROOT, env={**os.environ}, port=port)
+    proc.wait_open()
+    return proc
+
+
+# Any local AWS emulation accepts these.
+LOCAL_AWS_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def aws_env(port: int) -> dict[str, str]:
+    """What a function process needs to reach the local AWS on `port`."""
+    return {**LOCAL_AWS_CREDENTIALS, "AWS_ENDPOINT_URL": f"http://{HOST}:{port}"}
+
+
 def run_sh(name: str = "models") -> Path:
     """A function's start script (every functions/<name>/run.sh is the same file)."""
     return FUNCTIONS_DIR / name / "run.sh"
@@ -172,10 +196,12 @@ def launcher_module() -> str:
     return match.group(1)
 
 
-def start_function(name: str, emulator_port: int, *, wait: bool = True) -> Proc:
+def start_function(
+    name: str, emulator_port: int, *, wait: bool = True, extra_env: Mapping[str, str] | None = None
+) -> Proc:
     """`functions/<name>/run.sh` exactly as the Lambda Web Adapter runs it (bash execs the server)."""
     port = free_port()
-    env = {**function_env(emulator_port), "PORT": str(port)}
+    env = {**function_env(emulator_port), **(extra_env or {}), "PORT": str(port)}
     proc = Proc(name, ["bash", str(run_sh(name))], cwd=FUNCTIONS_DIR / name, env=env, port=port)
     if wait:
         proc.wait_open()

@@ -30,3 +30,26 @@ class LocalAWS:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m openai_cf.local.aws --port N`: the embedded AWS alone, in the foreground."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m openai_cf.local.aws")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    server = LocalAWS(args.host, args.port)
+    print(server.start({}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
