@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[..., str]] = {
     "streaming": streaming.main,
     "coldstart": coldstart.main,
     "storage": storage.main,
+    "uploads": storage.uploads_main,
 }
 # Investigation aids, run only when named.
 EXTRAS: dict[str, Callable[..., str]] = {

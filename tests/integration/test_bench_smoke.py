@@ -20,7 +20,13 @@ def test_quick_benchmark_run_prints_every_table() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
-    for heading in ("### 1. Bridge overhead", "### 2. Streaming", "### 3. Cold start", "### 4. Listing a thread"):
+    for heading in (
+        "### 1. Bridge overhead",
+        "### 2. Streaming",
+        "### 3. Cold start",
+        "### 4. Listing a thread",
+        "### 5. Completing an upload",
+    ):
         assert heading in out
     assert out.count("**median of runs**") >= 3
     assert "`chat_completions`" in out
