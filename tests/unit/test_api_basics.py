@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from openai_cf.api.app import create_app
 from openai_cf.api.parsing import param_path
-from openai_cf.api.sse import KEEPALIVE, sse_events
+from openai_cf.api.sse import KEEPALIVE, ServerEvent, sse_events
 from openai_cf.errors import RateLimitError
 from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS, routes_for
 from openai_cf.settings import Settings, SettingsError, settings_from_env
@@ -127,6 +127,31 @@ async def test_sse_writer_sends_keepalives_done_and_in_band_errors() -> None:
     out = await collect(sse_events(failing(), keepalive_seconds=5))
     assert json.loads(out[-1][len(b"data: ") :])["error"]["type"] == "rate_limit_error"
     assert b"data: [DONE]\n\n" not in out
+
+
+@pytest.mark.anyio
+async def test_named_events_for_assistants_streams() -> None:
+    # Given a service yielding named events, then failing
+    def events() -> Any:
+        yield ServerEvent("thread.run.created", {"id": "run_1"})
+        yield ServerEvent("thread.message.delta", {"id": "msg_1"})
+
+    # Then each event has its name line, and the stream ends as openai-python's event handler expects
+    out = await collect(sse_events(events(), keepalive_seconds=5, named=True))
+    assert out == [
+        b'event: thread.run.created\ndata: {"id":"run_1"}\n\n',
+        b'event: thread.message.delta\ndata: {"id":"msg_1"}\n\n',
+        b"event: done\ndata: [DONE]\n\n",
+    ]
+
+    def failing() -> Any:
+        yield ServerEvent("thread.run.created", {"id": "run_1"})
+        raise RateLimitError("slow down")
+
+    out = await collect(sse_events(failing(), keepalive_seconds=5, named=True))
+    name, data = out[-1].split(b"\n", 1)
+    assert name == b"event: error"
+    assert json.loads(data[len(b"data: ") :])["error"]["type"] == "rate_limit_error"
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""The SSE writer for chat and completions streams.
+"""The SSE writer for chat, completions and Assistants streams.
 
 A producer thread drives the service's (blocking) chunk iterator and hands chunks to the event
 loop as they come, so each token is written the moment it arrives. The writer sends `: keep-alive`
 comments during upstream silences (API Gateway drops idle streams after 5 min), ends with
 `data: [DONE]`, and reports a failure after the first byte in-band as `data: {"error": …}`.
+
+Assistants streams name their events (`event: thread.run.created` before each `data:` line) and
+end with `event: done` / `data: [DONE]`: a service yields `ServerEvent`s for those, and the
+failure event is then `event: error`, as openai-python's `AssistantEventHandler` expects.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -26,9 +31,20 @@ logger = logging.getLogger("openai_cf.sse")
 _END = object()
 KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
+NAMED_DONE = b"event: done\ndata: [DONE]\n\n"
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """One named event of an Assistants stream."""
+
+    event: str
+    data: Any
 
 
 def encode(chunk: Any) -> bytes:
+    if isinstance(chunk, ServerEvent):
+        return b"event: " + chunk.event.encode() + b"\ndata: " + dumps(chunk.data) + b"\n\n"
     return b"data: " + dumps(chunk) + b"\n\n"
 
 
@@ -56,7 +72,7 @@ def _produce(
 
 
 async def sse_events(
-    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None
+    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None, named: bool = False
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -70,10 +86,10 @@ async def sse_events(
                 yield KEEPALIVE
                 continue
             if item is _END:
-                yield DONE
+                yield NAMED_DONE if named else DONE
                 return
             if isinstance(item, BaseException):
-                yield _error_event(item)
+                yield (b"event: error\n" if named else b"") + _error_event(item)
                 return
             yield encode(item)
     finally:
@@ -96,10 +112,10 @@ def _error_event(exc: BaseException) -> bytes:
 
 
 def sse_response(
-    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None
+    chunks: Iterator[Any], *, keepalive_seconds: float, scope: cancel.CancelScope | None = None, named: bool = False
 ) -> StreamingResponse:
     return StreamingResponse(
-        sse_events(chunks, keepalive_seconds=keepalive_seconds, scope=scope),
+        sse_events(chunks, keepalive_seconds=keepalive_seconds, scope=scope, named=named),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
