@@ -128,7 +128,7 @@ class World:
             self.ledger, self.threads, AssistantRepository(table), self.messages, builder, self.thread_service,
             Models(), RunsConfig(self.queue), self.clock,  # type: ignore[arg-type]
         )  # fmt: skip
-        self.run_steps = RunStepsService(self.threads, self.runs, self.steps)
+        self.run_steps = RunStepsService(self.threads, self.runs, self.steps, self.clock)
         self.worker = RunWorker(
             self.ledger, self.threads, RunContext(self.messages, self.steps, NoFiles()),
             Outcomes(self.messages, self.steps), self.chat, check_seconds=check_seconds, clock=self.clock,
