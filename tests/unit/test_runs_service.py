@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from openai_cf import errors as e
-from openai_cf.schemas.runs import RunCreateParams, RunListParams, RunStepListParams, RunSubmitToolOutputsParams
+from openai_cf.schemas.runs import (
+    RunCreateParams,
+    RunListParams,
+    RunStepListParams,
+    RunSubmitToolOutputsParams,
+    ThreadCreateAndRunParams,
+)
 from openai_cf.services.runs import RunsConfig
 from openai_cf.storage.run_queue import RunTask
 from openai_cf.storage.table import Table
@@ -99,4 +105,18 @@ def test_without_a_queue_runs_are_refused_before_anything_is_written(table: Tabl
     with pytest.raises(e.InternalServerError) as refused:
         world.service.create(thread_id, RunCreateParams(assistant_id=assistant_id), owner="k")
     assert refused.value.code == "runs_not_configured"
+    assert len(raw_items(table)) == before
+
+
+def test_create_and_run_refuses_before_it_makes_the_thread(table: Table) -> None:
+    world = World(table)
+    assistant_id = world.assistant(tools=[WEATHER])
+    before = len(raw_items(table))
+    bad = ThreadCreateAndRunParams.model_validate(
+        {"assistant_id": assistant_id, "thread": {"messages": [{"role": "user", "content": "hi"}]},
+         "tool_choice": {"type": "function", "function": {"name": "nope"}}}
+    )  # fmt: skip
+    with pytest.raises(e.InvalidRequestError) as refused:
+        world.service.create_and_run(bad, owner="k")
+    assert refused.value.param == "tool_choice.function.name"
     assert len(raw_items(table)) == before

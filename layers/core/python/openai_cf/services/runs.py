@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from openai_cf import errors as e
 from openai_cf.ids import new_id
@@ -89,12 +89,12 @@ class RunsService:
     def create_and_run(self, params: r.ThreadCreateAndRunParams, *, owner: str) -> r.Run:
         self._refuse(params.stream)
         self._queue()
-        # Everything that can be refused is checked before the thread exists.
+        # Everything that can be refused is checked (the run planned) before the thread exists.
         assistant = self._assistant(params.assistant_id)
         stored_tool_resources(params.tool_resources)
-        self._models.resolve(params.model or assistant.model, task=TEXT_GENERATION)
+        planned = self._plan(params, assistant, "", owner)
         thread = self._thread_service.create(params.thread or ThreadCreateParams(), owner=owner)
-        return self._start(self._plan(params, assistant, thread.id, owner), [])
+        return self._start(replace(planned, thread_id=thread.id), [])
 
     def _plan(
         self, params: r.RunCreateParams | r.ThreadCreateAndRunParams, assistant: AssistantRecord, thread_id: str,
