@@ -102,4 +102,6 @@ EXECUTOR_ENVIRONMENT: dict[str, str] = {
     "POWERTOOLS_SERVICE_NAME": EXECUTOR_NAME,
     "POWERTOOLS_METRICS_NAMESPACE": "openai-cf",
     "LOG_LEVEL": "INFO",
+    # The executor fails a run whose message's last delivery failed too (before it goes to the DLQ).
+    "OPENAI_CF_RUN_MAX_RECEIVES": str(RUN_QUEUE_MAX_RECEIVES),
 }

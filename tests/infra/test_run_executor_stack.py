@@ -92,6 +92,9 @@ def test_the_executor_is_a_plain_handler_on_the_shared_layer(synth: Synth) -> No
     assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
     assert variables[constants.SECRET_ARN_ENV] == {"Ref": synth.logical_id(synth.stack.secret.secret)}
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "openai-cf"
+    # It knows the last delivery of a message, to fail its run before the message goes to the DLQ
+    redrive = synth.props(synth.stack.run_queue.queue)["RedrivePolicy"]
+    assert variables["OPENAI_CF_RUN_MAX_RECEIVES"] == str(redrive["maxReceiveCount"])
     # Its code is functions/run_executor, whose handler.py re-exports the package's handler
     assert (
         "from openai_cf.executor.handler import handler"

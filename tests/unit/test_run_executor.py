@@ -23,11 +23,12 @@ __all__ = ["table"]
 
 def handler_for(world: World) -> Any:
     records = RunStepRecords(world.table.name, world.table._clients.client("dynamodb"))
-    return wrap(Executor(world.worker, records, world.clock))
+    return wrap(Executor(world.worker, records, max_receives=3, clock=world.clock))
 
 
-def event(*tasks: RunTask) -> dict[str, Any]:
-    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": task.model_dump_json()}
+def event(*tasks: RunTask, receives: int = 1) -> dict[str, Any]:
+    messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": task.model_dump_json(),
+                 "Attributes": {"ApproximateReceiveCount": str(receives)}}
                 for i, task in enumerate(tasks)]  # fmt: skip
     return sqs_event(messages, "arn:aws:sqs:us-east-1:000000000000:runs", "us-east-1")
 
@@ -112,3 +113,25 @@ def test_a_message_that_is_no_run_task_is_reported(table: Table) -> None:
     # Then the malformed record fails (to the dead-letter queue in time), the other succeeds
     assert handler_for(world)(bad, LocalContext()) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert world.runs.active_run_id(good_thread) is None
+
+
+@pytest.mark.parametrize("receives", [2, 3])
+def test_a_run_fails_when_its_messages_last_delivery_fails(table: Table, receives: int) -> None:
+    # Given a step that keeps failing (storage, say), on its message's next-to-last or last delivery
+    world = World(table)
+    thread_id, run_id = world.start("Hi")
+
+    def broken(run: Any) -> Any:
+        raise e.ServiceUnavailableError("Storage is busy; retry shortly.")
+
+    world.worker._context.history = broken  # type: ignore[method-assign]
+    answer = handler_for(world)(event(world.queue.sent[0], receives=receives), LocalContext())
+    # Then the record is reported either way (to come back, or to go to the dead-letter queue)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    run = world.run(thread_id, run_id)
+    if receives < 3:
+        assert run.status == "in_progress"
+    else:
+        # And on the last one the run fails for good, releasing its thread
+        assert (run.status, (run.last_error or {}).get("code")) == ("failed", "server_error")
+        assert world.runs.active_run_id(thread_id) is None

@@ -68,6 +68,9 @@ class Settings(BaseModel):
     run_queue_name: str = "openai-cf-runs"
     # OpenAI's: a run not finished (or given its tool outputs) ten minutes after creation expires.
     run_expires_seconds: int = Field(default=600, gt=0)
+    # Deliveries of a run message before it goes to the dead-letter queue (the queue's redrive
+    # policy; CDK sets both): the executor fails the run when the last one fails too.
+    run_max_receives: int = Field(default=5, ge=1)
     # How often a step's model call checks whether its run was cancelled (a read of the run item).
     run_cancel_check_seconds: float = Field(default=0.5, gt=0)
     # `openai-poll-after-ms` on run answers: the SDK's poll helpers wait this long between reads.
@@ -151,6 +154,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             run_queue_url=env.get("OPENAI_CF_RUN_QUEUE_URL") or None,
             run_queue_name=env.get("OPENAI_CF_RUN_QUEUE") or "openai-cf-runs",
             run_expires_seconds=int(_float(env, "OPENAI_CF_RUN_EXPIRES_SECONDS", 600)),
+            run_max_receives=int(_float(env, "OPENAI_CF_RUN_MAX_RECEIVES", 5)),
             run_cancel_check_seconds=_float(env, "OPENAI_CF_RUN_CANCEL_CHECK_SECONDS", 0.5),
             run_poll_after_ms=int(_float(env, "OPENAI_CF_RUN_POLL_AFTER_MS", 500)),
             local_visibility_timeout=int(_float(env, "OPENAI_CF_LOCAL_VISIBILITY_TIMEOUT", 10)),

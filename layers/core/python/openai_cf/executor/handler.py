@@ -12,6 +12,7 @@ never at import (`handler`), or from given services (`make_handler`: `serve` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -39,14 +40,19 @@ SERVICE = "run_executor"
 NAMESPACE = "openai-cf"
 # A step's idempotency record outlives any redelivery (the queue retries for hours at most).
 IDEMPOTENCY_SECONDS = 6 * 3600
+_GAVE_UP = "The run's step failed on every delivery of its queue message."
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 class Executor:
-    def __init__(self, worker: RunWorker, records: RunStepRecords, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, worker: RunWorker, records: RunStepRecords, *, max_receives: int = 5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
         self._worker = worker
+        self._max_receives = max_receives
         self._clock = clock
         self._config = IdempotencyConfig(
             event_key_jmespath="[run_id, version]", expires_after_seconds=IDEMPOTENCY_SECONDS,
@@ -71,7 +77,16 @@ class Executor:
 
     def _record(self, record: SQSRecord) -> dict[str, Any]:
         task = RunTask.model_validate_json(record.body)
-        return self._step(task=task.model_dump())
+        try:
+            return self._step(task=task.model_dump())
+        except Exception:
+            if int(record.attributes.approximate_receive_count or 0) < self._max_receives:
+                raise  # the queue delivers it again
+            # The last delivery: the message goes to the dead-letter queue, the run fails now.
+            logger.exception("run step failed on its last delivery", extra={"run_id": task.run_id})
+            with contextlib.suppress(Exception):
+                self._observe(StepReport(self._worker.give_up(task, _GAVE_UP), worked=True))
+            raise
 
     def _execute(self, task: dict[str, Any]) -> dict[str, Any]:
         report = self._worker.execute(RunTask.model_validate(task))
@@ -103,7 +118,8 @@ def make_handler(services: Services) -> Handler:
     """The Lambda handler for these services (one executor, built now)."""
     settings = services.settings
     dynamodb = AwsClients(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url).client("dynamodb")
-    return wrap(Executor(services.run_worker, RunStepRecords(settings.table_name, dynamodb)))
+    records = RunStepRecords(settings.table_name, dynamodb)
+    return wrap(Executor(services.run_worker, records, max_receives=settings.run_max_receives))
 
 
 def wrap(executor: Executor) -> Handler:

@@ -14,20 +14,18 @@ from typing import Any
 from openai_cf.settings import Settings
 from openai_cf.storage.aws import AwsClients
 
-# Deliveries of one run message before it moves to the dead-letter queue (as infra's).
-MAX_RECEIVES = 5
-
 
 def provision(settings: Settings) -> str:
     """Create what is missing; the run queue's URL."""
     clients = AwsClients(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     _table(clients.client("dynamodb"), settings.table_name)
     _bucket(clients.client("s3"), settings.bucket_name)
-    return _queue(clients.client("sqs"), settings.run_queue_name, settings.local_visibility_timeout)
+    return _queue(clients.client("sqs"), settings)
 
 
-def _queue(sqs: Any, name: str, visibility_timeout: int) -> str:
+def _queue(sqs: Any, settings: Settings) -> str:
     """The run queue and its dead-letter queue (`<name>-dlq`), SSE on, as deployed."""
+    name = settings.run_queue_name
     found = sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     existing = [url for url in found if url.rsplit("/", 1)[-1] == name]
     if existing:
@@ -35,8 +33,8 @@ def _queue(sqs: Any, name: str, visibility_timeout: int) -> str:
     encrypted = {"SqsManagedSseEnabled": "true"}
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes=encrypted)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})
-    attributes = {**encrypted, "RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout)}
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(settings.run_max_receives)})
+    attributes = {**encrypted, "RedrivePolicy": redrive, "VisibilityTimeout": str(settings.local_visibility_timeout)}
     return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
 
 

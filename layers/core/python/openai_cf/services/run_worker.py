@@ -89,6 +89,14 @@ class RunWorker:
                 continue  # another writer moved the run between our read and our write: read again
         raise e.ServiceUnavailableError("The run kept changing under the executor.", retry_after=1)
 
+    def give_up(self, task: RunTask, reason: str) -> RunRecord | None:
+        """Fail the run for good (its message's last delivery failed too): a run never waits for a
+        message that went to the dead-letter queue. Best effort: storage may be what fails."""
+        run = self._runs.get(task.thread_id, task.run_id)
+        if run is None or run.status in FINAL:
+            return run
+        return self._ledger.fail(run, "server_error", reason)
+
     def _claim(self, task: RunTask) -> tuple[RunRecord | None, str]:
         """The run, and what this message does with it: `work` (the step), `moved` (it ended the
         run: expired or cancelled) or `none` (the message is stale)."""
