@@ -11,6 +11,7 @@ from collections.abc import MutableMapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from openai_cf.local.aws import LocalAWS
     from openai_cf.local.poller import QueuePoller
 
 EMULATOR_TOKEN = "emulator-token"  # noqa: S105 - the local emulator's fixed, non-secret token
@@ -42,6 +43,27 @@ def configure_upstream(env: MutableMapping[str, str]) -> object | None:
         OPENAI_CF_UPSTREAM_LABEL="emulator",
     )
     return emulator
+
+
+def configure_aws(env: MutableMapping[str, str]) -> LocalAWS | None:
+    """Start the embedded moto server unless `AWS_ENDPOINT_URL` names another endpoint (a moto
+    server, LocalStack, DynamoDB Local: state then survives a restart), and create the table,
+    bucket and run queue it lacks. The embedded server, if one was started."""
+    aws = None
+    if not env.get("AWS_ENDPOINT_URL"):
+        from openai_cf.local.aws import LocalAWS
+
+        aws = LocalAWS()
+        aws.start(env)
+    # Local emulations take any credentials.
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from openai_cf.local.provision import provision
+    from openai_cf.settings import settings_from_env
+
+    env.setdefault("OPENAI_CF_RUN_QUEUE_URL", provision(settings_from_env(env)))
+    return aws
 
 
 def start_run_executor(env: MutableMapping[str, str]) -> QueuePoller:
@@ -105,23 +127,7 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     if generated:
         env["ACCESS_TOKEN"] = f"sk-local-{secrets.token_urlsafe(24)}"
     token = env["ACCESS_TOKEN"].split(",")[0].strip()
-    aws = None
-    if with_aws and not env.get("AWS_ENDPOINT_URL"):
-        from openai_cf.local.aws import LocalAWS
-
-        aws = LocalAWS()
-        aws.start(env)
-    if with_aws:
-        # Another endpoint (a moto server, LocalStack, DynamoDB Local) keeps state across restarts;
-        # local emulations take any credentials.
-        env.setdefault("AWS_ACCESS_KEY_ID", "local")
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        from openai_cf.local.provision import provision
-        from openai_cf.settings import settings_from_env
-
-        queue_url = provision(settings_from_env(env))
-        env.setdefault("OPENAI_CF_RUN_QUEUE_URL", queue_url)
+    aws = configure_aws(env) if with_aws else None
     emulator = configure_upstream(env)
     poller = start_run_executor(env) if with_aws else None
     try:
