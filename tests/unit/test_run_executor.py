@@ -135,3 +135,14 @@ def test_a_run_fails_when_its_messages_last_delivery_fails(table: Table, receive
         # And on the last one the run fails for good, releasing its thread
         assert (run.status, (run.last_error or {}).get("code")) == ("failed", "server_error")
         assert world.runs.active_run_id(thread_id) is None
+
+
+def test_with_metrics_disabled_runs_do_not_pile_up_dimensions(table: Table, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given metrics switched off, as `serve` does
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    world = World(table, ScriptedChat(completion(), e.RateLimitError("Capacity temporarily exceeded")))
+    handler = handler_for(world)
+    # When two runs end differently one after the other (a warning fails the test: filterwarnings=error)
+    for text in ("one", "two"):
+        world.start(text)
+        assert handler(event(world.queue.sent[-1]), LocalContext()) == {"batchItemFailures": []}

@@ -112,6 +112,9 @@ class Executor:
             metrics.add_metadata(key="upstream_error", value=report.upstream_error)
             metrics.add_metric(name="UpstreamErrors", unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
+        # A flush clears only what it printed: with metrics disabled (`serve`) the next run's
+        # dimension would meet this one's.
+        metrics.clear_metrics()
 
 
 def make_handler(services: Services) -> Handler:
