@@ -25,6 +25,10 @@ from openai_cf.services.container import build_services
 from openai_cf.settings import Settings
 from openai_cf.storage.aws import AwsClients
 
+# The executors' EMF metric lines would reach the terminal between tests (their pollers run in the
+# background); the unit tests cover metrics, and `serve` turns them off the same way.
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
 TOKEN = "sk-test-token"
 TABLE = "openai-cf-test"
 BUCKET = "openai-cf-test"
