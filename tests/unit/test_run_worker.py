@@ -283,3 +283,12 @@ def test_a_deleted_thread_takes_its_runs_and_steps_along(table: Table) -> None:
     assert world.runs.get(thread_id, run_id) is None
     assert world.run_steps_of(run_id) == []
     assert world.run_messages(thread_id, run_id) == []
+
+
+def test_an_answer_too_large_to_store_fails_the_run(table: Table) -> None:
+    world = World(table, ScriptedChat(completion("é" * 200_000)))
+    thread_id, run_id = world.start("Hi")
+    world.worker.execute(world.queue.sent[0])
+    run = world.run(thread_id, run_id)
+    assert (run.status, (run.last_error or {}).get("code")) == ("failed", "server_error")
+    assert world.run_messages(thread_id, run_id) == []

@@ -134,7 +134,12 @@ class RunWorker:
         except e.OpenAICFError as exc:
             error = last_error(exc)
             return StepReport(self._ledger.fail(run, error["code"], error["message"]), True, exc.code or error["code"])
-        return self._finish(run, self._outcomes.of(run, completion, now=self._clock()))
+        try:
+            move = self._outcomes.of(run, completion, now=self._clock())
+        except e.InternalServerError as exc:
+            # An answer too large to store: asking the model again would not make it smaller.
+            return StepReport(self._ledger.fail(run, "server_error", exc.message), True)
+        return self._finish(run, move)
 
     def _generate(self, run: RunRecord, params: ChatCompletionCreateParams) -> ChatCompletion:
         scope = cancel.CancelScope()
