@@ -120,3 +120,15 @@ def test_create_and_run_refuses_before_it_makes_the_thread(table: Table) -> None
         world.service.create_and_run(bad, owner="k")
     assert refused.value.param == "tool_choice.function.name"
     assert len(raw_items(table)) == before
+
+
+def test_create_and_run_answers_after_the_threads_messages(table: Table) -> None:
+    # Given a clock that does not move (all in one millisecond)
+    world = World(table)
+    params = ThreadCreateAndRunParams.model_validate(
+        {"assistant_id": world.assistant(), "thread": {"messages": [{"role": "user", "content": "hi"}]}}
+    )
+    run = world.service.create_and_run(params, owner="k")
+    world.worker.execute(world.queue.sent[0])
+    # Then the answer is still the thread's newest message
+    assert [m.role for m in world.thread_messages(run.thread_id)] == ["user", "assistant"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from openai_cf import errors as e
 from openai_cf.ids import new_id
@@ -89,12 +89,13 @@ class RunsService:
     def create_and_run(self, params: r.ThreadCreateAndRunParams, *, owner: str) -> r.Run:
         self._refuse(params.stream)
         self._queue()
-        # Everything that can be refused is checked (the run planned) before the thread exists.
+        # Everything that can be refused is checked (the run planned once) before the thread exists;
+        # the run itself is made after it, so that it and its answer sort after the thread's messages.
         assistant = self._assistant(params.assistant_id)
         stored_tool_resources(params.tool_resources)
-        planned = self._plan(params, assistant, "", owner)
+        self._plan(params, assistant, "", owner)
         thread = self._thread_service.create(params.thread or ThreadCreateParams(), owner=owner)
-        return self._start(replace(planned, thread_id=thread.id), [])
+        return self._start(self._plan(params, assistant, thread.id, owner), [])
 
     def _plan(
         self, params: r.RunCreateParams | r.ThreadCreateAndRunParams, assistant: AssistantRecord, thread_id: str,
