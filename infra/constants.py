@@ -78,3 +78,30 @@ BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:
 UPLOAD_PARTS_PREFIX = "uploads/"
 UPLOAD_PARTS_EXPIRY = Duration.days(1)
 INCOMPLETE_MULTIPART_EXPIRY = Duration.days(1)
+# The run executor reads image files (a message's `image_file` parts), and nothing else in the bucket.
+EXECUTOR_OBJECT_ACTIONS = ("s3:GetObject",)
+
+# Runs: the run executor is a plain Lambda handler (no Web Adapter), fed by the run queue.
+EXECUTOR_NAME = "run_executor"
+EXECUTOR_HANDLER = "handler.handler"
+# One step is one model call (bounded by the upstream timeouts and retries); a function timeout of
+# its own, kept at Lambda's maximum, leaves a long generation room.
+EXECUTOR_TIMEOUT = Duration.minutes(15)
+# One step per invocation: steps of a batch run one after the other, so a bigger batch would share
+# the timeout between several long generations (and one slow run would hold up the others).
+EXECUTOR_BATCH_SIZE = 1
+# AWS's rule for queues feeding Lambda: at least six times the function timeout, so retries of a
+# throttled invocation never see the message reappear while a first attempt is still working.
+RUN_QUEUE_VISIBILITY = Duration.minutes(EXECUTOR_TIMEOUT.to_minutes() * 6)
+# A run's message moves to the dead-letter queue after this many deliveries; the run itself then
+# shows `expired` from its `expires_at` on (never stuck).
+RUN_QUEUE_MAX_RECEIVES = 5
+RUN_DLQ_RETENTION = Duration.days(14)
+RUN_QUEUE_URL_ENV = "OPENAI_CF_RUN_QUEUE_URL"
+EXECUTOR_ENVIRONMENT: dict[str, str] = {
+    "POWERTOOLS_SERVICE_NAME": EXECUTOR_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": "openai-cf",
+    "LOG_LEVEL": "INFO",
+    # The executor fails a run whose message's last delivery failed too (before it goes to the DLQ).
+    "OPENAI_CF_RUN_MAX_RECEIVES": str(RUN_QUEUE_MAX_RECEIVES),
+}

@@ -10,6 +10,7 @@ nobody completed or cancelled, and S3 multipart uploads a crashed assembly never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
@@ -67,18 +68,22 @@ class Storage(Construct):
             )
         )
 
-    def bind(self, function: lambda_.Function) -> None:
-        """Names and read/write access to the table and the bucket (and nothing else)."""
+    def bind(
+        self, function: lambda_.Function, *, object_actions: Sequence[str] = constants.BUCKET_OBJECT_ACTIONS
+    ) -> None:
+        """Names and read/write access to the table, and `object_actions` on the bucket's objects
+        (and nothing else). Only a function that may delete objects may also list them."""
         function.add_environment(constants.TABLE_ENV, self.table.table_name)
         function.add_environment(constants.BUCKET_ENV, self.bucket.bucket_name)
         self.table.grant_read_write_data(function)
         function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=list(constants.BUCKET_OBJECT_ACTIONS), resources=[self.bucket.arn_for_objects("*")]
-            )
+            iam.PolicyStatement(actions=list(object_actions), resources=[self.bucket.arn_for_objects("*")])
         )
-        # Listing one upload's part keys (`uploads/<id>/`) to delete them.
-        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        if "s3:DeleteObject" in object_actions:
+            # Listing one upload's part keys (`uploads/<id>/`) to delete them.
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
+            )
         cfn_bucket = cast(s3.CfnBucket, self.bucket.node.default_child)
         bucket_id = Stack.of(self).resolve(Stack.of(self).get_logical_id(cfn_bucket))
         # The statement lands in the role's default policy, so the acknowledgment goes on the role.

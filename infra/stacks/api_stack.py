@@ -1,8 +1,9 @@
-"""The API stack: one endpoint function per function in the route table, the REST API, the secret.
+"""The API stack: one endpoint function per function in the route table, the REST API, the secret,
+the storage, and the run queue with the run executor that consumes it.
 
 Capabilities bind to functions here (`secret.bind(fn)`, `storage.bind(fn)` for the functions whose
-routes store something); the run queue and the run executor will be composed the same way, each
-construct granting only what a function needs.
+routes store something, `run_queue.bind_sender` for the runs function and `bind_consumer` for the
+executor), each construct granting only what a function needs.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra import constants
 from infra.constructs.api import OpenAIRestApi
 from infra.constructs.core_layer import CoreLayer
 from infra.constructs.endpoint_function import EndpointFunction
+from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecret
 from infra.constructs.storage import Storage
+from infra.constructs.worker_function import WorkerFunction
 from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS
 
 
@@ -43,6 +47,18 @@ class ApiStack(Stack):
             self.functions[name] = endpoint.function
 
         self.api = OpenAIRestApi(self, "Api", routes=ROUTES, functions=self.functions)
+
+        self.run_queue = RunQueue(self, "RunQueue")
+        self.run_queue.bind_sender(self.functions["runs"])
+        executor = WorkerFunction(
+            self, construct_id(constants.EXECUTOR_NAME), name=constants.EXECUTOR_NAME,
+            handler=constants.EXECUTOR_HANDLER, layers=[core.layer], timeout=constants.EXECUTOR_TIMEOUT,
+            environment=constants.EXECUTOR_ENVIRONMENT,
+        )  # fmt: skip
+        self.executor = executor.function
+        self.secret.bind(self.executor)
+        self.storage.bind(self.executor, object_actions=constants.EXECUTOR_OBJECT_ACTIONS)
+        self.run_queue.bind_consumer(self.executor)
 
         CfnOutput(
             self,

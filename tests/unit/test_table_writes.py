@@ -62,6 +62,23 @@ def test_conditional_update_inside_a_transaction(table: Table) -> None:
     assert table.get("r", "1") == {"pk": "r", "sk": "1", "status": "done"}
 
 
+def test_an_update_removes_attributes_under_its_own_names(table: Table) -> None:
+    # Given an item with a marker and a status (a reserved word)
+    table.put({"pk": "t", "sk": "1", "marker": "run_1", "status": "busy"})
+    # When an update removes the marker only while it names another run
+    with pytest.raises(ConditionFailed):
+        table.transact([Update("t", "1", {}, condition="marker = :m", condition_values={":m": "run_2"},
+                               remove=("marker",))])  # fmt: skip
+    # Then nothing changed; and when it names this one, the marker goes and the status is set
+    table.transact([Update("t", "1", {"status": "idle"}, condition="marker = :m AND #s = :busy",
+                           condition_values={":m": "run_1", ":busy": "busy"}, remove=("marker",),
+                           names={"#s": "status"})])  # fmt: skip
+    assert table.get("t", "1") == {"pk": "t", "sk": "1", "status": "idle"}
+    # And a plain update can remove without any value at all
+    table.update("t", "1", {}, remove=("status",))
+    assert table.get("t", "1") == {"pk": "t", "sk": "1"}
+
+
 def test_batch_writes_cover_more_than_one_batch(table: Table) -> None:
     # Given 60 items written in batches of 25
     table.put_many([{"pk": "many", "sk": f"{i:03d}"} for i in range(60)])

@@ -21,3 +21,8 @@ def new_ids(prefix: str, count: int, *, now_ms: int | None = None) -> list[str]:
     ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
     start = secrets.randbelow(2**47)  # leaves room to count up without wrapping past 12 hex digits
     return [f"{prefix}{ms:012x}{start + i:012x}" for i in range(count)]
+
+
+def timestamp_ms(object_id: str, prefix: str) -> int:
+    """When an id made by `new_id(prefix)` was made, in milliseconds since the epoch."""
+    return int(object_id[len(prefix) : len(prefix) + 12], 16)

@@ -63,6 +63,21 @@ class Settings(BaseModel):
     aws_region: str | None = None
     # Locally the embedded moto server (botocore honours AWS_ENDPOINT_URL too); unset on AWS.
     aws_endpoint_url: str | None = None
+    # Runs: the SQS queue their steps are sent to (CDK sets the URL; `serve` creates the queue by name).
+    run_queue_url: str | None = None
+    run_queue_name: str = "openai-cf-runs"
+    # OpenAI's: a run not finished (or given its tool outputs) ten minutes after creation expires.
+    run_expires_seconds: int = Field(default=600, gt=0)
+    # Deliveries of a run message before it goes to the dead-letter queue (the queue's redrive
+    # policy; CDK sets both): the executor fails the run when the last one fails too.
+    run_max_receives: int = Field(default=5, ge=1)
+    # How often a step's model call checks whether its run was cancelled (a read of the run item).
+    run_cancel_check_seconds: float = Field(default=0.5, gt=0)
+    # `openai-poll-after-ms` on run answers: the SDK's poll helpers wait this long between reads.
+    run_poll_after_ms: int = Field(default=500, ge=0)
+    # `serve` only: seconds a received run message stays invisible; a run whose executor died
+    # resumes this long after its message was taken (on AWS the queue's own timeout applies).
+    local_visibility_timeout: int = Field(default=10, gt=0)
 
     @property
     def has_cloudflare_credentials(self) -> bool:
@@ -136,6 +151,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             bucket_name=env.get("OPENAI_CF_BUCKET") or "openai-cf",
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            run_queue_url=env.get("OPENAI_CF_RUN_QUEUE_URL") or None,
+            run_queue_name=env.get("OPENAI_CF_RUN_QUEUE") or "openai-cf-runs",
+            run_expires_seconds=int(_float(env, "OPENAI_CF_RUN_EXPIRES_SECONDS", 600)),
+            run_max_receives=int(_float(env, "OPENAI_CF_RUN_MAX_RECEIVES", 5)),
+            run_cancel_check_seconds=_float(env, "OPENAI_CF_RUN_CANCEL_CHECK_SECONDS", 0.5),
+            run_poll_after_ms=int(_float(env, "OPENAI_CF_RUN_POLL_AFTER_MS", 500)),
+            local_visibility_timeout=int(_float(env, "OPENAI_CF_LOCAL_VISIBILITY_TIMEOUT", 10)),
         )
     except ValidationError as exc:
         raise SettingsError(str(exc)) from exc

@@ -1,5 +1,5 @@
-"""`openai-cf serve`: the whole API on one local port, with moto and (without Cloudflare
-credentials) the offline Workers AI emulator."""
+"""`openai-cf serve`: the whole API on one local port, with moto, the run executor fed from the run
+queue, and (without Cloudflare credentials) the offline Workers AI emulator."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import os
 import secrets
 import sys
 from collections.abc import MutableMapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openai_cf.local.aws import LocalAWS
+    from openai_cf.local.poller import QueuePoller
 
 EMULATOR_TOKEN = "emulator-token"  # noqa: S105 - the local emulator's fixed, non-secret token
 
@@ -40,6 +45,48 @@ def configure_upstream(env: MutableMapping[str, str]) -> object | None:
     return emulator
 
 
+def configure_aws(env: MutableMapping[str, str]) -> LocalAWS | None:
+    """Start the embedded moto server unless `AWS_ENDPOINT_URL` names another endpoint (a moto
+    server, LocalStack, DynamoDB Local: state then survives a restart), and create the table,
+    bucket and run queue it lacks. The embedded server, if one was started."""
+    aws = None
+    if not env.get("AWS_ENDPOINT_URL"):
+        from openai_cf.local.aws import LocalAWS
+
+        aws = LocalAWS()
+        aws.start(env)
+    # Local emulations take any credentials.
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from openai_cf.local.provision import provision
+    from openai_cf.settings import settings_from_env
+
+    env.setdefault("OPENAI_CF_RUN_QUEUE_URL", provision(settings_from_env(env)))
+    return aws
+
+
+def start_run_executor(env: MutableMapping[str, str]) -> QueuePoller:
+    """Poll the run queue in the background and hand its messages to the run executor's handler,
+    the one Lambda calls (moto's own SQS → Lambda trigger would run nothing, aws-notes 5)."""
+    from openai_cf.executor.handler import handler
+    from openai_cf.local.poller import QueuePoller
+    from openai_cf.settings import settings_from_env
+    from openai_cf.storage.aws import AwsClients
+
+    # EMF metric lines on the console are noise locally (as the request log lines are).
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    settings = settings_from_env(env)
+    if not settings.run_queue_url:
+        raise SystemExit("openai-cf serve: no run queue (OPENAI_CF_RUN_QUEUE_URL)")
+    sqs = AwsClients(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url).client("sqs")
+    poller = QueuePoller(
+        sqs, settings.run_queue_url, handler, visibility_timeout=settings.local_visibility_timeout,
+        region=settings.aws_region or "us-east-1",
+    )  # fmt: skip
+    return poller.start()
+
+
 def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: bool) -> str:
     emulated = env.get("OPENAI_CF_UPSTREAM_LABEL") == "emulator"
     upstream = (
@@ -53,6 +100,7 @@ def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: 
         f"  upstream:      {upstream}",
         f"  access token:  {token}" + ("   (generated; set ACCESS_TOKEN to choose one)" if generated else ""),
         f"  local AWS:     {env.get('AWS_ENDPOINT_URL', 'not started')}",
+        f"  run queue:     {env.get('OPENAI_CF_RUN_QUEUE_URL', 'none (runs are refused)')}",
         "",
         "  curl:",
         f"    curl {base_url}/chat/completions -H 'Authorization: Bearer {token}' \\",
@@ -79,23 +127,9 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     if generated:
         env["ACCESS_TOKEN"] = f"sk-local-{secrets.token_urlsafe(24)}"
     token = env["ACCESS_TOKEN"].split(",")[0].strip()
-    aws = None
-    if with_aws and not env.get("AWS_ENDPOINT_URL"):
-        from openai_cf.local.aws import LocalAWS
-
-        aws = LocalAWS()
-        aws.start(env)
-    if with_aws:
-        # Another endpoint (a moto server, LocalStack, DynamoDB Local) keeps state across restarts;
-        # local emulations take any credentials.
-        env.setdefault("AWS_ACCESS_KEY_ID", "local")
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        from openai_cf.local.provision import provision
-        from openai_cf.settings import settings_from_env
-
-        provision(settings_from_env(env))
+    aws = configure_aws(env) if with_aws else None
     emulator = configure_upstream(env)
+    poller = start_run_executor(env) if with_aws else None
     try:
         from openai_cf.api.app import create_app
         from openai_cf.api.server import serve as serve_app
@@ -107,6 +141,8 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
         # uvicorn re-raises the Ctrl-C it handled once it has shut down; that is our normal exit.
         pass
     finally:
+        if poller is not None:
+            poller.stop()
         if emulator is not None:
             emulator.stop()  # type: ignore[attr-defined]
         if aws is not None:

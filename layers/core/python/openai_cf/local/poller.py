@@ -5,6 +5,10 @@ run queue itself and calls the run executor's handler with real SQS events, then
 messages the handler did not report in `batchItemFailures`. A failed message stays in the queue
 and comes back after the visibility timeout (short locally, so a run whose executor died resumes
 within seconds).
+
+Each invocation's context has the visibility timeout as its time limit, as a Lambda function's
+timeout bounds its SQS messages' processing: the executor's in-progress idempotency records
+expire with it, so the message of an executor that died is not held back any longer than that.
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ class QueuePoller:
         if not messages:
             return 0
         try:
-            answer = self._handler(sqs_event(messages, self._arn, self._region), LocalContext()) or {}
+            context = LocalContext(timeout_seconds=float(max(1, self._visibility_timeout)))
+            answer = self._handler(sqs_event(messages, self._arn, self._region), context) or {}
         except Exception:
             # Lambda would retry the whole batch: leave every message for its next delivery.
             logger.exception("run executor failed on a batch")

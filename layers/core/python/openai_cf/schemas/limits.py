@@ -40,6 +40,9 @@ MAX_CODE_INTERPRETER_FILES = 20
 MAX_VECTOR_STORES = 1
 # Message text: OpenAI's API answers longer text with `string_above_max_length`.
 MAX_MESSAGE_TEXT = 256_000
+# Runs: `tools` maxItems 20; `max_prompt_tokens` and `max_completion_tokens` minimum 256.
+MAX_RUN_TOOLS = 20
+MIN_RUN_TOKEN_BUDGET = 256
 
 # -- ours ----------------------------------------------------------------------------------------
 # Every stop sequence is looked for on every streamed token; real ones are a few characters.
@@ -69,6 +72,11 @@ MAX_FILES_PER_REQUEST = 100  # distinct files named by one request (attachments,
 MAX_INITIAL_MESSAGES = 100  # a new thread's `messages`
 MAX_IMAGE_URL = 300_000
 MAX_OBJECT_ID = 128  # file ids and run ids in requests; ours are 28 characters
+# A run's `additional_messages` (OpenAI's spec states no bound): as many as a new thread's `messages`.
+MAX_ADDITIONAL_MESSAGES = MAX_INITIAL_MESSAGES
+# One tool output (`submit_tool_outputs`): kept on its run step, whose outputs together must fit one
+# item (350 KB); as long as a message's text.
+MAX_TOOL_OUTPUT = MAX_MESSAGE_TEXT
 
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME)]
 StopSequence = Annotated[str, Field(max_length=MAX_STOP_LENGTH)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from openai_cf.errors import InternalServerError
+from openai_cf.errors import InternalServerError, OpenAICFError
 from openai_cf.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from openai_cf.services.files import FilesService
     from openai_cf.services.messages import MessageBuilder, MessagesService
     from openai_cf.services.models import ModelRegistry
+    from openai_cf.services.run_ledger import RunLedger
+    from openai_cf.services.run_steps import RunStepsService
+    from openai_cf.services.run_worker import RunWorker
+    from openai_cf.services.runs import RunsService
     from openai_cf.services.threads import ThreadsService
     from openai_cf.services.uploads import UploadsService
     from openai_cf.storage.aws import AwsClients
@@ -139,7 +143,10 @@ class Services:
         from openai_cf.storage.messages import MessageRepository
         from openai_cf.storage.threads import ThreadRepository
 
-        return ThreadsService(ThreadRepository(self.table), MessageRepository(self.table), self._message_builder)
+        return ThreadsService(
+            ThreadRepository(self.table), MessageRepository(self.table), self._message_builder,
+            runs=self.run_ledger.runs,
+        )  # fmt: skip
 
     @cached_property
     def messages(self) -> MessagesService:
@@ -148,6 +155,62 @@ class Services:
         from openai_cf.storage.threads import ThreadRepository
 
         return MessagesService(ThreadRepository(self.table), MessageRepository(self.table), self._message_builder)
+
+    @cached_property
+    def run_ledger(self) -> RunLedger:
+        from openai_cf.services.run_ledger import RunLedger
+        from openai_cf.storage.run_steps import StepRepository
+        from openai_cf.storage.runs import RunRepository
+
+        return RunLedger(RunRepository(self.table), StepRepository(self.table))
+
+    @cached_property
+    def runs(self) -> RunsService:
+        from openai_cf.services.runs import RunsConfig, RunsService
+        from openai_cf.storage.assistants import AssistantRepository
+        from openai_cf.storage.messages import MessageRepository
+        from openai_cf.storage.run_queue import RunQueue
+        from openai_cf.storage.threads import ThreadRepository
+
+        url = self.settings.run_queue_url
+        config = RunsConfig(RunQueue(self._aws, url) if url else None, self.settings.run_expires_seconds)
+        return RunsService(
+            self.run_ledger, ThreadRepository(self.table), AssistantRepository(self.table),
+            MessageRepository(self.table), self._message_builder, self.threads, self.models, config,
+        )  # fmt: skip
+
+    @cached_property
+    def run_steps(self) -> RunStepsService:
+        from openai_cf.services.run_steps import RunStepsService
+        from openai_cf.storage.threads import ThreadRepository
+
+        return RunStepsService(ThreadRepository(self.table), self.run_ledger.runs, self.run_ledger.steps)
+
+    @cached_property
+    def run_worker(self) -> RunWorker:
+        """One step of a run's work, as the run executor does it (`openai_cf.executor`)."""
+        from openai_cf.services.file_images import StoredImages
+        from openai_cf.services.run_context import RunContext
+        from openai_cf.services.run_outcome import Outcomes
+        from openai_cf.services.run_worker import RunWorker
+        from openai_cf.storage.messages import MessageRepository
+        from openai_cf.storage.threads import ThreadRepository
+
+        messages = MessageRepository(self.table)
+        images = StoredImages(self.files, max_bytes=self.settings.image_fetch_max_bytes)
+        context = RunContext(messages, self.run_ledger.steps, images, self._context_window)
+        return RunWorker(
+            self.run_ledger, ThreadRepository(self.table), context, Outcomes(messages, self.run_ledger.steps),
+            self.chat, check_seconds=self.settings.run_cancel_check_seconds,
+        )  # fmt: skip
+
+    def _context_window(self, model: str) -> int | None:
+        from openai_cf.workers_ai.catalog import TEXT_GENERATION
+
+        try:
+            return self.models.chat_profile(self.models.resolve(model, task=TEXT_GENERATION)).context_window
+        except OpenAICFError:
+            return None  # the chat call will say what is wrong with the model
 
     @cached_property
     def _message_builder(self) -> MessageBuilder:

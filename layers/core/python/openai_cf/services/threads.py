@@ -1,11 +1,11 @@
-"""Threads: create (with first messages), retrieve, update, delete (with every message).
+"""Threads: create (with first messages), retrieve, update, delete (with every message, run and step).
 
 The thread item is the commit point both ways. A new thread's messages are written first and its
 item last, so a thread is never seen without the messages it was created with; a failure in
 between leaves only messages nothing can reach. Deleting removes the item first, so the thread
-answers 404 at once, then its messages a page at a time; if that cleanup fails part-way the
-remaining messages are unreachable (every message operation reads the thread first) and the
-delete still succeeded for the client.
+answers 404 at once, then its messages, runs and run steps a page at a time; if that cleanup fails
+part-way what remains is unreachable (every message and run operation reads the thread first) and
+the delete still succeeded for the client.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from openai_cf import errors as e
 from openai_cf.ids import new_id
@@ -24,6 +24,12 @@ from openai_cf.storage.messages import MessageRepository
 from openai_cf.storage.threads import ThreadRecord, ThreadRepository
 
 logger = logging.getLogger(__name__)
+
+
+class ThreadRuns(Protocol):
+    """The runs repository, as far as deleting a thread needs it (`storage.runs.RunRepository`)."""
+
+    def remove_all(self, thread_id: str) -> int: ...
 
 
 def _changes(params: ThreadUpdateParams) -> dict[str, Any]:
@@ -38,12 +44,13 @@ def _changes(params: ThreadUpdateParams) -> dict[str, Any]:
 class ThreadsService:
     def __init__(
         self, threads: ThreadRepository, messages: MessageRepository, builder: MessageBuilder,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, *, runs: ThreadRuns | None = None,
     ) -> None:  # fmt: skip
         self._threads = threads
         self._messages = messages
         self._builder = builder
         self._clock = clock
+        self._runs = runs
 
     def create(self, params: ThreadCreateParams, *, owner: str) -> Thread:
         now = self._clock()
@@ -73,7 +80,9 @@ class ThreadsService:
             raise thread_not_found(thread_id)
         try:
             self._messages.remove_all(thread_id)
+            if self._runs is not None:
+                self._runs.remove_all(thread_id)
         except e.OpenAICFError as exc:
             # The thread is gone for the client already; what is left can never be reached.
-            logger.warning("thread messages left behind", extra={"thread_id": thread_id, "error": exc.code})
+            logger.warning("thread contents left behind", extra={"thread_id": thread_id, "error": exc.code})
         return ThreadDeleted(id=thread_id)

@@ -33,7 +33,7 @@ from openai_cf.storage.writes import (
 from openai_cf.storage.writes import key as _key
 
 __all__ = [
-    "MAX_ITEM_BYTES", "Check", "ConditionFailed", "Delete", "ItemTooLarge", "Put", "Table", "Update",
+    "MAX_ITEM_BYTES", "Check", "ConditionFailed", "Delete", "ItemTooLarge", "Operation", "Put", "Table", "Update",
     "item_bytes", "translated",
 ]  # fmt: skip
 
@@ -138,12 +138,13 @@ class Table:
 
     def update(
         self, pk: str, sk: str, values: dict[str, Any], *, condition: str | None = None,
-        condition_values: dict[str, Any] | None = None,
+        condition_values: dict[str, Any] | None = None, remove: tuple[str, ...] = (),
+        names: dict[str, str] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Set `values` on an existing item (always) if `condition` holds; the item as it now is."""
         if not _addressable(pk, sk):
             raise ConditionFailed
-        request = update_request(self.name, Update(pk, sk, values, condition, condition_values))
+        request = update_request(self.name, Update(pk, sk, values, condition, condition_values, remove, names or {}))
         with translated():
             result = self._db.update_item(**request, ReturnValues="ALL_NEW")
         return from_item(result["Attributes"])

@@ -82,13 +82,18 @@ class Check:
 
 @dataclass(frozen=True)
 class Update:
-    """Set `values` on an existing item, if `condition` (over `#a0`, `#a1`… = the values' names) holds."""
+    """Set `values` on an existing item (and drop the attributes in `remove`), if `condition` holds.
+
+    The condition may name the values' attributes as `#a0`, `#a1`…, or its own `#x` placeholders
+    through `names` (needed for reserved words such as `status`)."""
 
     pk: str
     sk: str
     values: dict[str, Any]
     condition: str | None = None
     condition_values: dict[str, Any] | None = None
+    remove: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,14 +107,22 @@ Operation = Put | Check | Update | Delete
 
 def update_request(table: str, op: Update) -> dict[str, Any]:
     names = {f"#a{i}": name for i, name in enumerate(op.values)}
+    names.update({f"#r{i}": name for i, name in enumerate(op.remove)})
+    names.update(op.names)
     attrs = {f":a{i}": to_attr(value) for i, value in enumerate(op.values.values())}
     attrs.update({k: to_attr(v) for k, v in (op.condition_values or {}).items()})
-    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(op.values)))
+    clauses = []
+    if op.values:
+        clauses.append("SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(op.values))))
+    if op.remove:
+        clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(op.remove))))
     checks = "attribute_exists(pk)" + (f" AND ({op.condition})" if op.condition else "")
-    return {
-        "TableName": table, "Key": key(op.pk, op.sk), "UpdateExpression": expression,
-        "ConditionExpression": checks, "ExpressionAttributeNames": names, "ExpressionAttributeValues": attrs,
+    request = {
+        "TableName": table, "Key": key(op.pk, op.sk), "UpdateExpression": " ".join(clauses),
+        "ConditionExpression": checks, "ExpressionAttributeNames": names,
     }  # fmt: skip
+    # DynamoDB refuses an empty map of values (an update that only removes, on a plain condition).
+    return request | ({"ExpressionAttributeValues": attrs} if attrs else {})
 
 
 def transact_item(table: str, op: Operation) -> dict[str, Any]:
