@@ -8,7 +8,9 @@ Ids are derived from the run and its version, and the step's start time, never d
 the message and step of one step of work always get the same ids, and they are written
 `only_if_new` in the transaction that moves the run, so a step repeated after a crash or a
 redelivery can never write them twice. The start time (kept on the run when the step began) puts
-them in their collections' time order.
+them in their collections' time order. A streaming run announces them (in progress) before the
+answer is complete, built by the same functions (`step_record`, `message_record`), so that what it
+announced and what it writes are alike.
 """
 
 from __future__ import annotations
