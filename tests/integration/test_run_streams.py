@@ -217,26 +217,34 @@ def test_stream_true_on_the_plain_calls(client: OpenAI, assistant_id: str) -> No
     assert (names[0], names[-1]) == ("thread.created", "thread.run.completed")
 
 
-def test_the_raw_stream_is_named_events_ending_with_done(base_url: str, client: OpenAI, assistant_id: str) -> None:
+SCHEMAS = {
+    "thread.run": "RunObject", "thread.run.step": "RunStepObject", "thread.message": "MessageObject",
+    "thread.run.step.delta": "RunStepDeltaObject", "thread.message.delta": "MessageDeltaObject",
+}  # fmt: skip
+TOOL_RUN = [*TEXT_RUN[:5], "thread.run.requires_action"]
+
+
+@pytest.mark.parametrize(("content", "expected"), [("emulate:tokens=3 hi", [*TEXT_RUN, *TEXT_END]),
+                                                   ("emulate:tool=get_weather hi", TOOL_RUN)])  # fmt: skip
+def test_the_raw_stream_is_named_events_ending_with_done(
+    base_url: str, client: OpenAI, assistant_id: str, content: str, expected: list[str]
+) -> None:
     # Given a run streamed by hand
-    thread_id = thread_with(client, "emulate:tokens=3 hi")
+    thread_id = thread_with(client, content)
     answer = requests.post(f"{base_url}/threads/{thread_id}/runs", json={"assistant_id": assistant_id, "stream": True},
                            headers=V2, stream=True, timeout=10)  # fmt: skip
     # Then it is an event stream of `event:` / `data:` pairs
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/event-stream")
     blocks = [block for block in answer.text.split("\n\n") if block and not block.startswith(":")]
-    pairs = [tuple(line.split(": ", 1)[1] for line in block.split("\n")) for block in blocks]
-    assert all(len(pair) == 2 for pair in pairs)
-    names = [name for name, _ in pairs]
-    assert without_deltas(names) == [*TEXT_RUN, *TEXT_END, "done"]
+    lines = [[tuple(line.split(": ", 1)) for line in block.split("\n")] for block in blocks]
+    assert all([key for key, _ in block] == ["event", "data"] for block in lines), blocks
+    pairs = [(block[0][1], block[1][1]) for block in lines]
+    assert without_deltas([name for name, _ in pairs]) == [*expected, "done"]
     assert pairs[-1] == ("done", "[DONE]")
     # And every payload has OpenAI's shape
-    schemas = {"thread.run.step.delta": "RunStepDeltaObject", "thread.message.delta": "MessageDeltaObject"}
     for name, data in pairs[:-1]:
-        kind = name.rsplit(".", 1)[0]
-        schema = schemas.get(name) or {"thread.run": "RunObject", "thread.run.step": "RunStepObject",
-                                       "thread.message": "MessageObject"}[kind]  # fmt: skip
+        schema = SCHEMAS.get(name) or SCHEMAS[name.rsplit(".", 1)[0]]
         assert_matches(schema, json.loads(data))
 
 
