@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import coldstart, overhead, procs, storage, streaming
+from bench import coldstart, overhead, procs, runs, storage, streaming
 
 BENCHMARKS: dict[str, Callable[..., str]] = {
     "overhead": overhead.main,
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Callable[..., str]] = {
     "coldstart": coldstart.main,
     "storage": storage.main,
     "uploads": storage.uploads_main,
+    "runs": runs.main,
 }
 # Investigation aids, run only when named.
 EXTRAS: dict[str, Callable[..., str]] = {
