@@ -41,6 +41,9 @@ ROOTS = (
     "ListRunsResponse",
     "RunStepObject",
     "ListRunStepsResponse",
+    # Streaming runs' delta events (their other events carry the objects above).
+    "MessageDeltaObject",
+    "RunStepDeltaObject",
 )
 # Properties the spec types without null although its own description says OpenAI sends null:
 # `usage` "contains a null value except for the last chunk" (with include_usage).

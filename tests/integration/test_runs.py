@@ -267,7 +267,6 @@ def test_unknown_ids_are_404s(client: OpenAI, assistant_id: str, call: Any, para
     ("body", "param"),
     [
         ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
-        ({"stream": True}, "stream"),
         ({"max_completion_tokens": 10}, "max_completion_tokens"),
         ({"tools": [{"type": "file_search"}]}, "tools[0].type"),
         ({"tool_choice": {"type": "function", "function": {"name": "nope"}}}, "tool_choice.function.name"),
@@ -284,11 +283,3 @@ def test_bad_run_requests_are_400s(base_url: str, client: OpenAI, assistant_id: 
     assert answer.json()["error"]["param"] == param
     # And nothing was started: the thread takes a run at once
     assert client.beta.threads.runs.list(thread_id).data == []
-
-
-def test_streaming_runs_are_refused_for_now(client: OpenAI, assistant_id: str) -> None:
-    with pytest.raises(openai.BadRequestError) as refused:
-        client.beta.threads.create_and_run(
-            assistant_id=assistant_id, stream=True, thread={"messages": [{"role": "user", "content": "hi"}]}
-        )
-    assert "not supported yet" in refused.value.message

@@ -1,12 +1,17 @@
 """A run's world for unit tests: the real services and repositories on a moto table, with what talks
-to the rest of the world replaced: the chat service (scripted answers), the queue (a list), the
-model registry, the files a message names, and the clock."""
+to the rest of the world replaced: the chat service (scripted answers, whole or as the chunks
+`ChatService.stream` yields), the queue (a list), the model registry, the files a message names,
+and the clock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from openai_cf import errors as e
 from openai_cf import ids
 from openai_cf.schemas import chat as c
 from openai_cf.schemas.assistants import AssistantCreateParams
@@ -19,6 +24,7 @@ from openai_cf.services.run_context import RunContext
 from openai_cf.services.run_ledger import RunLedger
 from openai_cf.services.run_outcome import Outcomes
 from openai_cf.services.run_steps import RunStepsService
+from openai_cf.services.run_streams import RunStreams
 from openai_cf.services.run_worker import RunWorker
 from openai_cf.services.runs import RunsConfig, RunsService
 from openai_cf.services.threads import ThreadsService
@@ -37,7 +43,16 @@ WEATHER = {
     "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
 }
 
-Answer = c.ChatCompletion | Exception | Callable[[c.ChatCompletionCreateParams], c.ChatCompletion]
+
+@dataclass(frozen=True)
+class Torn:
+    """An answer that breaks off: `text` streams, then `error` (a whole answer is just the error)."""
+
+    text: str
+    error: e.OpenAICFError
+
+
+Answer = c.ChatCompletion | Exception | Torn | Callable[[c.ChatCompletionCreateParams], c.ChatCompletion]
 
 
 def completion(text: str = "Hello!", *, finish: str = "stop", usage: tuple[int, int] = (10, 5)) -> c.ChatCompletion:
@@ -71,14 +86,62 @@ class ScriptedChat:
         self.answers = list(answers) or [completion()]
         self.requests: list[c.ChatCompletionCreateParams] = []
 
-    def create(self, params: c.ChatCompletionCreateParams) -> c.ChatCompletion:
+    def _next(self, params: c.ChatCompletionCreateParams) -> Answer:
         self.requests.append(params)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+    def create(self, params: c.ChatCompletionCreateParams) -> c.ChatCompletion:
+        answer = self._next(params)
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, Torn):
+            raise answer.error
         if isinstance(answer, c.ChatCompletion):
             return answer
         return answer(params)
+
+    def stream(self, params: c.ChatCompletionCreateParams) -> Iterator[dict[str, Any]]:
+        """The next answer as `ChatService.stream` yields it: a role chunk, the text a word at a time,
+        each call's first fragment (id, name, no arguments) then its arguments, the finish, the usage."""
+        answer = self._next(params)
+        if isinstance(answer, Exception):
+            raise answer  # the upstream refused the request: before any chunk
+        if isinstance(answer, Torn):
+            return _torn(answer)
+        return _chunks(answer if isinstance(answer, c.ChatCompletion) else partial(answer, params))
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": int(START), "model": "@cf/meta/llama",
+            "choices": [choice], "usage": None}  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def _chunks(answer: c.ChatCompletion | Callable[[], c.ChatCompletion]) -> Iterator[dict[str, Any]]:
+    yield _chunk({"role": "assistant", "content": ""})
+    # A scripted function runs once the stream is read (it may sleep, or look at the run).
+    completion = answer if isinstance(answer, c.ChatCompletion) else answer()
+    choice = completion.choices[0]
+    for word in _words(choice.message.content or ""):
+        yield _chunk({"content": word})
+    for index, call in enumerate(choice.message.tool_calls or ()):
+        function = {"name": call.function.name, "arguments": ""}
+        yield _chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]})
+        yield _chunk({"tool_calls": [{"index": index, "function": {"arguments": call.function.arguments}}]})
+    yield _chunk({}, choice.finish_reason)
+    usage = completion.usage.model_dump() if completion.usage else None
+    yield {**_chunk({}), "choices": [], "usage": usage}
+
+
+def _torn(answer: Torn) -> Iterator[dict[str, Any]]:
+    yield _chunk({"role": "assistant", "content": ""})
+    for word in _words(answer.text):
+        yield _chunk({"content": word})
+    raise answer.error
 
 
 class Clock:
@@ -133,6 +196,7 @@ class World:
             self.ledger, self.threads, RunContext(self.messages, self.steps, NoFiles()),
             Outcomes(self.messages, self.steps), self.chat, check_seconds=check_seconds, clock=self.clock,
         )  # fmt: skip
+        self.streams = RunStreams(self.service, self.ledger, self.worker, self.clock)
 
     def assistant(self, **values: Any) -> str:
         params = AssistantCreateParams.model_validate({"model": "gpt-4o-mini", "instructions": "Be brief.", **values})
@@ -145,9 +209,12 @@ class World:
     def start(self, *texts: str, **params: Any) -> tuple[str, str]:
         """A thread with `texts` and a queued run on it: (thread id, run id)."""
         thread_id = self.thread(*texts or ("Hi",))
-        body = {"assistant_id": params.pop("assistant_id", None) or self.assistant(), **params}
-        run = self.service.create(thread_id, RunCreateParams.model_validate(body), owner="key_1")
+        run = self.service.create(thread_id, self.run_params(**params), owner="key_1")
         return thread_id, run.id
+
+    def run_params(self, **params: Any) -> RunCreateParams:
+        body = {"assistant_id": params.pop("assistant_id", None) or self.assistant(), **params}
+        return RunCreateParams.model_validate(body)
 
     def run(self, thread_id: str, run_id: str) -> RunRecord:
         found = self.runs.get(thread_id, run_id)

@@ -107,7 +107,14 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/v1/threads", "threads", "openai_cf.api.handlers.threads:create_thread", storage=True),
     # Above `/v1/threads/{thread_id}`: routes match in order, and `runs` is no thread id.
-    Route("POST", "/v1/threads/runs", "runs", "openai_cf.api.handlers.runs:create_thread_and_run", storage=True),
+    Route(
+        "POST",
+        "/v1/threads/runs",
+        "runs",
+        "openai_cf.api.handlers.runs:create_thread_and_run",
+        streams=True,
+        storage=True,
+    ),
     Route("GET", "/v1/threads/{thread_id}", "threads", "openai_cf.api.handlers.threads:retrieve_thread", storage=True),
     Route("POST", "/v1/threads/{thread_id}", "threads", "openai_cf.api.handlers.threads:update_thread", storage=True),
     Route("DELETE", "/v1/threads/{thread_id}", "threads", "openai_cf.api.handlers.threads:delete_thread", storage=True),
@@ -151,6 +158,7 @@ ROUTES: tuple[Route, ...] = (
         "/v1/threads/{thread_id}/runs",
         "runs",
         "openai_cf.api.handlers.runs:create_run",
+        streams=True,
         storage=True,
     ),
     Route(
@@ -186,6 +194,7 @@ ROUTES: tuple[Route, ...] = (
         "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
         "runs",
         "openai_cf.api.handlers.runs:submit_tool_outputs",
+        streams=True,
         storage=True,
     ),
     Route(

@@ -6,8 +6,9 @@ comments during upstream silences (API Gateway drops idle streams after 5 min), 
 `data: [DONE]`, and reports a failure after the first byte in-band as `data: {"error": …}`.
 
 Assistants streams name their events (`event: thread.run.created` before each `data:` line) and
-end with `event: done` / `data: [DONE]`: a service yields `ServerEvent`s for those, and the
-failure event is then `event: error`, as openai-python's `AssistantEventHandler` expects.
+end with `event: done` / `data: [DONE]`: a service yields `ServerEvent`s (`schemas.streams`) for
+those, and the failure event is then `event: error`, as openai-python's `AssistantEventHandler`
+expects.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -25,6 +25,9 @@ from starlette.responses import StreamingResponse
 from openai_cf import cancel
 from openai_cf.api.responses import dumps, error_body
 from openai_cf.errors import ClientClosedRequest, OpenAICFError
+from openai_cf.schemas.streams import ServerEvent
+
+__all__ = ["DONE", "KEEPALIVE", "NAMED_DONE", "ServerEvent", "encode", "sse_events", "sse_response"]
 
 logger = logging.getLogger("openai_cf.sse")
 
@@ -32,14 +35,6 @@ _END = object()
 KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
 NAMED_DONE = b"event: done\ndata: [DONE]\n\n"
-
-
-@dataclass(frozen=True)
-class ServerEvent:
-    """One named event of an Assistants stream."""
-
-    event: str
-    data: Any
 
 
 def encode(chunk: Any) -> bytes:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from openai_cf.services.models import ModelRegistry
     from openai_cf.services.run_ledger import RunLedger
     from openai_cf.services.run_steps import RunStepsService
+    from openai_cf.services.run_streams import RunStreams
     from openai_cf.services.run_worker import RunWorker
     from openai_cf.services.runs import RunsService
     from openai_cf.services.threads import ThreadsService
@@ -178,6 +179,13 @@ class Services:
             self.run_ledger, ThreadRepository(self.table), AssistantRepository(self.table),
             MessageRepository(self.table), self._message_builder, self.threads, self.models, config,
         )  # fmt: skip
+
+    @cached_property
+    def run_streams(self) -> RunStreams:
+        """Streaming runs: worked on inline, in the `runs` function, by the run executor's step."""
+        from openai_cf.services.run_streams import RunStreams
+
+        return RunStreams(self.runs, self.run_ledger, self.run_worker)
 
     @cached_property
     def run_steps(self) -> RunStepsService:

@@ -8,7 +8,9 @@ Ids are derived from the run and its version, and the step's start time, never d
 the message and step of one step of work always get the same ids, and they are written
 `only_if_new` in the transaction that moves the run, so a step repeated after a crash or a
 redelivery can never write them twice. The start time (kept on the run when the step began) puts
-them in their collections' time order.
+them in their collections' time order. A streaming run announces them (in progress) before the
+answer is complete, built by the same functions (`step_record`, `message_record`), so that what it
+announced and what it writes are alike.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Move:
     status: str
     changes: dict[str, Any] = field(default_factory=dict)
     also: list[Operation] = field(default_factory=list)
+    # The records `also` stores, as a streaming run tells its client once they are written.
+    message: MessageRecord | None = None
+    step: StepRecord | None = None
 
 
 def derived_id(prefix: str, run: RunRecord) -> str:
@@ -41,6 +46,29 @@ def derived_id(prefix: str, run: RunRecord) -> str:
     usual shape (`openai_cf.ids`) that every attempt at this step computes alike."""
     digest = hashlib.sha256(f"{run.id}#{run.version}#{prefix}".encode()).hexdigest()[:12]
     return f"{prefix}{run.step_started_ms or 0:012x}{digest}"
+
+
+def step_record(run: RunRecord, step_type: str, status: str, details: dict[str, Any], **values: Any) -> StepRecord:
+    """The step this step of `run` writes (or, in progress, announces to a stream before it is written)."""
+    return StepRecord(
+        id=derived_id("step_", run), owner=run.owner, thread_id=run.thread_id, run_id=run.id,
+        assistant_id=run.assistant_id, created_at=(run.step_started_ms or 0) // 1000, type=step_type,
+        status=status, step_details=details, **values,
+    )  # fmt: skip
+
+
+def message_creation(run: RunRecord) -> dict[str, Any]:
+    """A `message_creation` step's details: the message this step of `run` writes."""
+    return {"type": "message_creation", "message_creation": {"message_id": derived_id("msg_", run)}}
+
+
+def message_record(run: RunRecord, content: list[dict[str, Any]], status: str, **values: Any) -> MessageRecord:
+    """The assistant message this step of `run` writes (or announces, in progress and empty)."""
+    return MessageRecord(
+        id=derived_id("msg_", run), owner=run.owner, thread_id=run.thread_id,
+        created_at=(run.step_started_ms or 0) // 1000, role="assistant", content=content, status=status,
+        assistant_id=run.assistant_id, run_id=run.id, **values,
+    )  # fmt: skip
 
 
 def last_error(error: e.OpenAICFError) -> dict[str, str]:
@@ -76,13 +104,6 @@ class Outcomes:
             return self._tool_calls(run, choice, usage, total)
         return self._answer(run, choice, usage, total, int(now))
 
-    def _step(self, run: RunRecord, step_type: str, status: str, details: dict[str, Any], **values: Any) -> StepRecord:
-        return StepRecord(
-            id=derived_id("step_", run), owner=run.owner, thread_id=run.thread_id, run_id=run.id,
-            assistant_id=run.assistant_id, created_at=(run.step_started_ms or 0) // 1000, type=step_type,
-            status=status, step_details=details, **values,
-        )  # fmt: skip
-
     def _tool_calls(self, run: RunRecord, choice: Choice, usage: dict[str, int], total: dict[str, int]) -> Move:
         calls: list[dict[str, Any]] = [
             {"id": call.id, "type": "function", "function": {"name": call.function.name,
@@ -91,38 +112,31 @@ class Outcomes:
         ]  # fmt: skip
         details = {"type": "tool_calls", "tool_calls": [{**c, "function": {**c["function"], "output": None}}
                                                         for c in calls]}  # fmt: skip
-        step = self._step(run, "tool_calls", "in_progress", details, usage=usage)
+        step = step_record(run, "tool_calls", "in_progress", details, usage=usage)
         action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
         return Move("requires_action", {"required_action": action, "pending_step_id": step.id, "usage": total},
-                    [thread_exists(run.thread_id), self._steps.put(step)])  # fmt: skip
+                    [thread_exists(run.thread_id), self._steps.put(step)], step=step)  # fmt: skip
 
     def _answer(
         self, run: RunRecord, choice: Choice, usage: dict[str, int], total: dict[str, int], now: int
     ) -> Move:  # fmt: skip
         cut = choice.finish_reason == "length"
         reason = _incomplete_reason(run, total, cut)
-        message = MessageRecord(
-            id=derived_id("msg_", run), owner=run.owner, thread_id=run.thread_id,
-            created_at=(run.step_started_ms or 0) // 1000, role="assistant",
-            content=[{"type": "text", "text": {"value": choice.message.content or "", "annotations": []}}],
-            status="incomplete" if cut else "completed", assistant_id=run.assistant_id, run_id=run.id,
-            completed_at=None if cut else now, incomplete_at=now if cut else None,
-            incomplete_details={"reason": "max_tokens"} if cut else None,
+        message = message_record(
+            run, [{"type": "text", "text": {"value": choice.message.content or "", "annotations": []}}],
+            "incomplete" if cut else "completed", completed_at=None if cut else now,
+            incomplete_at=now if cut else None, incomplete_details={"reason": "max_tokens"} if cut else None,
         )  # fmt: skip
         if not MessageRepository.fits(message):
             raise e.InternalServerError("The model's answer is too large to store (350 KB).")
-        step = self._step(
-            run, "message_creation", "completed", {"type": "message_creation",
-                                                   "message_creation": {"message_id": message.id}},
-            completed_at=now, usage=usage,
-        )  # fmt: skip
+        step = step_record(run, "message_creation", "completed", message_creation(run), completed_at=now, usage=usage)
         changes: dict[str, Any] = {"usage": total, "incomplete_details": {"reason": reason} if reason else None}
         writes: list[Operation] = [
             thread_exists(run.thread_id),
             *self._messages.puts(message, only_if_new=True),
             self._steps.put(step),
         ]
-        return Move("incomplete" if reason else "completed", changes, writes)
+        return Move("incomplete" if reason else "completed", changes, writes, message=message, step=step)
 
 
 def _usage(completion: ChatCompletion) -> dict[str, int]:

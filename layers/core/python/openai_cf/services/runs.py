@@ -1,6 +1,9 @@
 """Runs: create (on a thread, or with a new one), retrieve, list, update metadata, cancel, and
 submit tool outputs. The work itself happens in the run executor (`services.run_worker`), fed by
-the run queue: this service writes a run `queued` and sends a message for it.
+the run queue: this service writes a run `queued` and sends a message for it. A streaming run is
+started here the same way (`start`, `start_with_thread`, `accept_tool_outputs`) and then worked on
+inline instead (`services.run_streams`), which sends its message only if its client leaves first
+(`hand_over`).
 
 Order of writes on create: the run and its claim on the thread (one transaction: a busy thread is a
 400 and nothing is written), then `additional_messages`, then the queue message. If anything after
@@ -18,7 +21,7 @@ from openai_cf import errors as e
 from openai_cf.ids import new_id
 from openai_cf.schemas import runs as r
 from openai_cf.schemas.pagination import CursorPage
-from openai_cf.schemas.threads import ThreadCreateParams
+from openai_cf.schemas.threads import Thread, ThreadCreateParams
 from openai_cf.services.assistant_tools import stored_tool_resources
 from openai_cf.services.assistants import ModelResolver
 from openai_cf.services.assistants import not_found as assistant_not_found
@@ -29,8 +32,9 @@ from openai_cf.services.run_plans import RunStart, plan_run
 from openai_cf.services.threads import ThreadsService
 from openai_cf.services.tool_outputs import answered_step
 from openai_cf.storage.assistants import AssistantRecord, AssistantRepository
-from openai_cf.storage.messages import MessageRecord, MessageRepository
+from openai_cf.storage.messages import MessageRepository
 from openai_cf.storage.run_queue import RunQueue, RunTask
+from openai_cf.storage.run_steps import StepRecord
 from openai_cf.storage.runs import FINAL, RunRecord
 from openai_cf.storage.table import ConditionFailed
 from openai_cf.storage.threads import ThreadRepository
@@ -38,13 +42,6 @@ from openai_cf.workers_ai.catalog import TEXT_GENERATION
 
 # Attempts at a write that lost a race (another writer moved the run): each reads the run again.
 _ATTEMPTS = 3
-
-
-def streaming_not_supported() -> e.InvalidRequestError:
-    return e.InvalidRequestError(
-        "Streaming runs (`stream: true`) are not supported yet: create the run without `stream` and poll it "
-        "(`runs.create_and_poll`).", param="stream", code="unsupported_value",
-    )  # fmt: skip
 
 
 def _busy() -> e.ServiceUnavailableError:
@@ -77,17 +74,31 @@ class RunsService:
 
     # -- create -------------------------------------------------------------------------------
     def create(self, thread_id: str, params: r.RunCreateParams, *, owner: str) -> r.Run:
-        self._refuse(params.stream)
+        return self._queued(self.start(thread_id, params, owner=owner))
+
+    def create_and_run(self, params: r.ThreadCreateAndRunParams, *, owner: str) -> r.Run:
+        return self._queued(self.start_with_thread(params, owner=owner)[1])
+
+    def start(self, thread_id: str, params: r.RunCreateParams, *, owner: str) -> RunRecord:
+        """The run, `queued` and holding its thread, with `additional_messages` written: the caller
+        queues it (`enqueue`) or works on it inline."""
         self._queue()
         self._thread(thread_id)
         assistant = self._assistant(params.assistant_id)
         messages = self._builder.records(
             thread_id, params.additional_messages or [], owner=owner, param="additional_messages"
         )
-        return self._start(self._plan(params, assistant, thread_id, owner), messages)
+        run = self._plan(params, assistant, thread_id, owner)
+        self._claim(run)
+        try:
+            self._messages.add_all(messages)
+        except e.OpenAICFError:
+            self._give_up(run)
+            raise
+        return run
 
-    def create_and_run(self, params: r.ThreadCreateAndRunParams, *, owner: str) -> r.Run:
-        self._refuse(params.stream)
+    def start_with_thread(self, params: r.ThreadCreateAndRunParams, *, owner: str) -> tuple[Thread, RunRecord]:
+        """A new thread and its run, `queued` (as `start`)."""
         self._queue()
         # Everything that can be refused is checked (the run planned once) before the thread exists;
         # the run itself is made after it, so that it and its answer sort after the thread's messages.
@@ -95,7 +106,9 @@ class RunsService:
         stored_tool_resources(params.tool_resources)
         self._plan(params, assistant, "", owner)
         thread = self._thread_service.create(params.thread or ThreadCreateParams(), owner=owner)
-        return self._start(self._plan(params, assistant, thread.id, owner), [])
+        run = self._plan(params, assistant, thread.id, owner)
+        self._claim(run)
+        return thread, run
 
     def _plan(
         self, params: r.RunCreateParams | r.ThreadCreateAndRunParams, assistant: AssistantRecord, thread_id: str,
@@ -106,16 +119,6 @@ class RunsService:
         run = plan_run(params, assistant, start)
         self._models.resolve(run.model, task=TEXT_GENERATION)
         return run
-
-    def _start(self, run: RunRecord, messages: list[MessageRecord]) -> r.Run:
-        self._claim(run)
-        try:
-            self._messages.add_all(messages)
-            self._enqueue(run)
-        except e.OpenAICFError:
-            self._give_up(run)
-            raise
-        return run.to_wire(self._clock())
 
     def _claim(self, run: RunRecord) -> None:
         """Store the run as its thread's active run; a 400 if another run is active there."""
@@ -141,8 +144,32 @@ class RunsService:
             raise _no_queue()
         return self._config.queue
 
-    def _enqueue(self, run: RunRecord) -> None:
-        self._queue().send(RunTask(thread_id=run.thread_id, run_id=run.id, version=run.version))
+    def enqueue(self, run: RunRecord, version: int | None = None) -> None:
+        """Send the run's queue message (for `version`, by default the run's own); a run whose
+        message cannot be sent fails at once."""
+        task = RunTask(thread_id=run.thread_id, run_id=run.id, version=run.version if version is None else version)
+        try:
+            self._queue().send(task)
+        except e.OpenAICFError:
+            self._give_up(run)
+            raise
+
+    def hand_over(self, thread_id: str, run_id: str) -> None:
+        """A streaming run whose client left before it ended goes to the run executor, which ends
+        it as it ends a queued run: a step begun inline is repeated from its start, as after a
+        crash (`RunWorker`: in progress one version on)."""
+        run = self._runs.get(thread_id, run_id)
+        if run is None or run.status_at(self._clock()) in FINAL:
+            return
+        if run.status == "in_progress":
+            self.enqueue(run, run.version - 1)
+        elif run.status in ("queued", "cancelling"):
+            self.enqueue(run)
+        # requires_action: it waits for its outputs, as it would have had the client stayed.
+
+    def _queued(self, run: RunRecord) -> r.Run:
+        self.enqueue(run)
+        return run.to_wire(self._clock())
 
     def _give_up(self, run: RunRecord) -> None:
         """A run whose queue message could not be sent fails at once instead of waiting forever.
@@ -188,13 +215,19 @@ class RunsService:
         raise _busy()
 
     def submit_tool_outputs(self, thread_id: str, run_id: str, params: r.RunSubmitToolOutputsParams) -> r.Run:
-        self._refuse(params.stream)
+        return self._queued(self.accept_tool_outputs(thread_id, run_id, params)[0])
+
+    def accept_tool_outputs(
+        self, thread_id: str, run_id: str, params: r.RunSubmitToolOutputsParams
+    ) -> tuple[RunRecord, StepRecord]:
+        """The outputs stored on their step and the run back to `queued`, in one transaction: the
+        run (which the caller queues or works on inline), and the step, completed."""
         run = self._run(thread_id, run_id)
         status = run.status_at(self._clock())
         step = self._ledger.steps.get(run.id, run.pending_step_id or "") if status == "requires_action" else None
         if step is None:
             raise e.InvalidRequestError(f'Runs in status "{status}" do not accept tool outputs.', param="run_id")
-        update = answered_step(self._ledger.steps, step, params.tool_outputs, now=int(self._clock()))
+        update, answered = answered_step(self._ledger.steps, step, params.tool_outputs, now=int(self._clock()))
         try:
             moved = self._ledger.move(run, "queued", {"required_action": None, "pending_step_id": None}, [update])
         except ConditionFailed:
@@ -202,19 +235,9 @@ class RunsService:
             raise e.InvalidRequestError(
                 f'Runs in status "{now_status}" do not accept tool outputs.', param="run_id"
             ) from None
-        try:
-            self._enqueue(moved)
-        except e.OpenAICFError:
-            self._give_up(moved)
-            raise
-        return moved.to_wire(self._clock())
+        return moved, answered
 
     # -- lookups ------------------------------------------------------------------------------
-    @staticmethod
-    def _refuse(stream: bool | None) -> None:
-        if stream:
-            raise streaming_not_supported()
-
     def _thread(self, thread_id: str) -> None:
         if self._threads.get(thread_id) is None:
             raise thread_not_found(thread_id)

@@ -42,8 +42,11 @@ def _outputs(pending: list[str], outputs: Sequence[ToolOutputParam]) -> dict[str
     return given
 
 
-def answered_step(steps: StepRepository, step: StepRecord, outputs: Sequence[ToolOutputParam], *, now: int) -> Update:
-    """The write that completes `step` with `outputs` (for the run's transaction back to `queued`)."""
+def answered_step(
+    steps: StepRepository, step: StepRecord, outputs: Sequence[ToolOutputParam], *, now: int
+) -> tuple[Update, StepRecord]:
+    """The write that completes `step` with `outputs` (for the run's transaction back to `queued`),
+    and the step as it will be."""
     calls: list[dict[str, Any]] = step.step_details["tool_calls"]
     given = _outputs([call["id"] for call in calls], outputs)
     answered = [{**call, "function": {**call["function"], "output": given[call["id"]]}} for call in calls]
@@ -56,4 +59,4 @@ def answered_step(steps: StepRepository, step: StepRecord, outputs: Sequence[Too
             "The tool outputs are too large to store: together they must fit in 350 KB.", param="tool_outputs",
             code="string_above_max_length",
         )  # fmt: skip
-    return update
+    return update, completed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -85,7 +85,16 @@ async def answer(
     worker thread; a stream's upstream is opened there too, before any byte is sent, and the
     stream's producer keeps the same cancel scope until the stream ends or its client leaves."""
     if stream:
-        scope = cancel.CancelScope()
-        chunks = await in_thread(request, open_stream, params, scope=scope)
-        return sse_response(chunks, keepalive_seconds=keepalive_seconds, scope=scope)
+        return await stream_answer(request, partial(open_stream, params), keepalive_seconds=keepalive_seconds)
     return json_response(await in_thread(request, create, params))
+
+
+async def stream_answer(
+    request: Request, open_stream: Callable[[], Iterator[Any]], *, keepalive_seconds: float, named: bool = False
+) -> Response:
+    """SSE: `open_stream` runs in a worker thread (anything it refuses is still an HTTP error),
+    and the stream's producer keeps its cancel scope until the stream ends or its client leaves.
+    `named`: an Assistants stream (`event:` lines, `event: done`)."""
+    scope = cancel.CancelScope()
+    chunks = await in_thread(request, open_stream, scope=scope)
+    return sse_response(chunks, keepalive_seconds=keepalive_seconds, scope=scope, named=named)
