@@ -19,7 +19,7 @@ from aws_cdk.assertions import Match, Template  # noqa: E402
 from infra import constants  # noqa: E402
 from infra.app import add_checks  # noqa: E402
 from infra.stacks.api_stack import ApiStack  # noqa: E402
-from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS  # noqa: E402
+from openai_cf.routes import FUNCTIONS, ROUTES  # noqa: E402
 
 STREAM_TIMEOUT_MS = 15 * 60 * 1000
 # Actions CDK itself may grant on "*" (X-Ray tracing, if it is switched on later); nothing else may.
@@ -160,37 +160,6 @@ def test_function_runs_the_web_adapter(synth: Synth, name: str) -> None:
     assert {"Ref": core_layer} in props["Layers"]
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_function_reads_the_secret(synth: Synth, name: str) -> None:
-    function_id = synth.logical_id(synth.stack.functions[name])
-    props = synth.resources[function_id]["Properties"]
-    secret_ref = {"Ref": synth.logical_id(synth.stack.secret.secret)}
-    # Then the function knows where the secret is
-    assert props["Environment"]["Variables"][constants.SECRET_ARN_ENV] == secret_ref
-    # And its role may read that secret (and only that one)
-    role_ref = {"Ref": props["Role"]["Fn::GetAtt"][0]}
-    statements = [
-        statement
-        for policy in synth.of_type("AWS::IAM::Policy").values()
-        if role_ref in policy["Roles"]
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
-    reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
-    assert [s["Resource"] for s in reads] == [secret_ref]
-
-
-def test_secret_generates_the_access_token(synth: Synth) -> None:
-    synth.template.has_resource_properties(
-        "AWS::SecretsManager::Secret",
-        {
-            "GenerateSecretString": {
-                "GenerateStringKey": "ACCESS_TOKEN",
-                "SecretStringTemplate": json.dumps(dict.fromkeys(constants.OPERATOR_SECRET_KEYS, "")),
-            }
-        },
-    )
-
-
 def test_no_wildcard_resources_or_managed_policies(synth: Synth) -> None:
     for logical_id, policy in synth.of_type("AWS::IAM::Policy").items():
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -257,18 +226,7 @@ def test_cdk_nag_fails_synth_on_a_finding(cdk_context: dict[str, Any], outdir: s
         app.synth()
 
 
-# -- state: one table, one bucket, reachable only by the functions whose routes store ----------
-def _statements(synth: Synth, function_name: str) -> list[dict[str, Any]]:
-    props = synth.resources[synth.logical_id(synth.stack.functions[function_name])]["Properties"]
-    role_ref = {"Ref": props["Role"]["Fn::GetAtt"][0]}
-    return [
-        statement
-        for policy in synth.of_type("AWS::IAM::Policy").values()
-        if role_ref in policy["Roles"]
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
-
-
+# -- state: one table, one bucket (each role's access: test_least_privilege.py) ------------------
 def test_the_table_matches_what_serve_creates(synth: Synth) -> None:
     (table,) = synth.of_type("AWS::DynamoDB::GlobalTable").values()
     assert table["KeySchema"] == [
@@ -303,19 +261,3 @@ def test_the_bucket_clears_what_uploads_leave_behind(synth: Synth) -> None:
     # And so do S3 multipart uploads that an interrupted assembly never aborted
     assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert "Prefix" not in rules["AbortIncompleteMultipartUploads"]
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_only_storage_functions_reach_the_table_and_bucket(synth: Synth, name: str) -> None:
-    props = synth.resources[synth.logical_id(synth.stack.functions[name])]["Properties"]
-    variables = props["Environment"]["Variables"]
-    actions = {
-        a for s in _statements(synth, name) for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
-    }
-    if name in STORAGE_FUNCTIONS:
-        assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
-        assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"} <= actions
-        assert {a for a in actions if a.startswith("s3:")} == {*constants.BUCKET_OBJECT_ACTIONS, "s3:ListBucket"}
-    else:
-        assert constants.TABLE_ENV not in variables
-        assert not any(a.startswith(("dynamodb:", "s3:")) for a in actions)

@@ -90,7 +90,7 @@ def test_the_executor_is_a_plain_handler_on_the_shared_layer(synth: Synth) -> No
     variables = props["Environment"]["Variables"]
     assert not any(name.startswith("AWS_LWA") or name == "AWS_LAMBDA_EXEC_WRAPPER" for name in variables)
     assert variables[constants.TABLE_ENV] == {"Ref": synth.logical_id(synth.stack.storage.table)}
-    assert variables[constants.SECRET_ARN_ENV] == {"Ref": synth.logical_id(synth.stack.secret.secret)}
+    assert variables[constants.CLOUDFLARE_SECRET_ENV] == {"Ref": synth.logical_id(synth.stack.secrets.cloudflare_token)}
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "openai-cf"
     # It knows the last delivery of a message, to fail its run before the message goes to the DLQ
     redrive = synth.props(synth.stack.run_queue.queue)["RedrivePolicy"]
@@ -103,9 +103,9 @@ def test_the_executor_is_a_plain_handler_on_the_shared_layer(synth: Synth) -> No
 
 
 def test_the_queue_feeds_the_executor_with_partial_batch_responses(synth: Synth) -> None:
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping")
+    executor = {"Ref": synth.logical_id(synth.stack.executor)}
+    (mapping,) = [m for m in synth.of_type("AWS::Lambda::EventSourceMapping") if m["FunctionName"] == executor]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.run_queue.queue), "Arn"]}
-    assert mapping["FunctionName"] == {"Ref": synth.logical_id(synth.stack.executor)}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] == constants.EXECUTOR_BATCH_SIZE
 

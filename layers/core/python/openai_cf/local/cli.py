@@ -87,6 +87,26 @@ def start_run_executor(env: MutableMapping[str, str]) -> QueuePoller:
     return poller.start()
 
 
+def start_dead_letter_handler(env: MutableMapping[str, str]) -> QueuePoller | None:
+    """Poll the run queue's dead-letter queue and hand its messages to the dead-letter handler, as
+    the `run_dead_letters` function is fed on AWS: a run whose message the queue gave up on fails."""
+    from openai_cf.executor.dead_letters import handler
+    from openai_cf.local.poller import QueuePoller, dead_letter_queue_url
+    from openai_cf.settings import settings_from_env
+    from openai_cf.storage.aws import AwsClients
+
+    settings = settings_from_env(env)
+    sqs = AwsClients(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url).client("sqs")
+    url = dead_letter_queue_url(sqs, settings.run_queue_url) if settings.run_queue_url else None
+    if url is None:
+        return None
+    poller = QueuePoller(
+        sqs, url, handler, visibility_timeout=settings.local_visibility_timeout,
+        region=settings.aws_region or "us-east-1", function_name="run_dead_letters",
+    )  # fmt: skip
+    return poller.start()
+
+
 def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: bool) -> str:
     emulated = env.get("OPENAI_CF_UPSTREAM_LABEL") == "emulator"
     upstream = (
@@ -130,6 +150,7 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     aws = configure_aws(env) if with_aws else None
     emulator = configure_upstream(env)
     poller = start_run_executor(env) if with_aws else None
+    dead_letters = start_dead_letter_handler(env) if with_aws else None
     try:
         from openai_cf.api.app import create_app
         from openai_cf.api.server import serve as serve_app
@@ -143,6 +164,8 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     finally:
         if poller is not None:
             poller.stop()
+        if dead_letters is not None:
+            dead_letters.stop()
         if emulator is not None:
             emulator.stop()  # type: ignore[attr-defined]
         if aws is not None:
