@@ -8,7 +8,6 @@ executor), each construct granting only what a function needs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -17,8 +16,8 @@ from constructs import Construct
 
 from infra import constants
 from infra.constructs.api import OpenAIRestApi
-from infra.constructs.core_layer import CoreLayer
 from infra.constructs.endpoint_function import EndpointFunction
+from infra.constructs.layers import SharedLayers
 from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecret
 from infra.constructs.storage import Storage
@@ -32,15 +31,15 @@ def construct_id(function: str) -> str:
 
 
 class ApiStack(Stack):
-    def __init__(self, scope: Construct, stack_id: str, *, layer_source: Path | None = None, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, stack_id: str, **kwargs: Any) -> None:
         super().__init__(scope, stack_id, description="openai-cf: the OpenAI HTTP API on AWS Lambda", **kwargs)
         self.secret = AppSecret(self, "AppSecret")
         self.storage = Storage(self, "Storage")
-        core = CoreLayer(self, "CoreLayer", source=layer_source)
+        self.layers = SharedLayers(self, "Layers")
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
-            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=[core.layer])
+            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=self.layers.all)
             self.secret.bind(endpoint.function)
             if name in STORAGE_FUNCTIONS:
                 self.storage.bind(endpoint.function)
@@ -52,7 +51,7 @@ class ApiStack(Stack):
         self.run_queue.bind_sender(self.functions["runs"])
         executor = WorkerFunction(
             self, construct_id(constants.EXECUTOR_NAME), name=constants.EXECUTOR_NAME,
-            handler=constants.EXECUTOR_HANDLER, layers=[core.layer], timeout=constants.EXECUTOR_TIMEOUT,
+            handler=constants.EXECUTOR_HANDLER, layers=self.layers.all, timeout=constants.EXECUTOR_TIMEOUT,
             environment=constants.EXECUTOR_ENVIRONMENT,
         )  # fmt: skip
         self.executor = executor.function
