@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -22,6 +22,7 @@ from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecret
 from infra.constructs.storage import Storage
 from infra.constructs.worker_function import WorkerFunction
+from infra.sam import SamFunctionIds
 from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS
 
 
@@ -36,6 +37,8 @@ class ApiStack(Stack):
         self.secret = AppSecret(self, "AppSecret")
         self.storage = Storage(self, "Storage")
         self.layers = SharedLayers(self, "Layers")
+        # `sam local invoke <ConstructId>` for every function (infra/sam.py).
+        Aspects.of(self).add(SamFunctionIds())
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
