@@ -52,9 +52,8 @@ def bundled_code(source: Path, asset_hash: str, build: LocalBuild) -> lambda_.Co
         str(source),
         asset_hash=asset_hash,
         asset_hash_type=AssetHashType.CUSTOM,
+        # Where bundling is skipped (tests), the asset is `source` as it is, never uploaded.
         bundling=BundlingOptions(image=NO_DOCKER, local=build),
-        # Only where bundling is skipped (tests) is `source` itself staged: without this machine's caches.
-        exclude=["**/__pycache__", "*.egg-info", *layers.DEV_ONLY],
     )
 
 
