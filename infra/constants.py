@@ -12,8 +12,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 # The shared package in Lambda layer layout (python/openai_cf), as checked in.
 CORE_LAYER_SOURCE = REPO_ROOT / "layers" / "core"
-# The same package plus its pip-installed runtime dependencies, made by `python -m infra.build_layer`.
-BUILT_LAYER_DIR = REPO_ROOT / "build" / "layer"
+# The dependency layer's pins (with hashes), made from pyproject.toml by `make layer-lock`.
+DEPENDENCY_LOCK = REPO_ROOT / "layers" / "dependencies" / "requirements.txt"
+# Names the Python 3.13 the layers are byte-compiled with, when none is found by itself.
+LAYER_PYTHON_ENV = "OPENAI_CF_LAYER_PYTHON"
 
 STACK_ID = "OpenAICf"
 

@@ -9,21 +9,21 @@ construct granting only what a function needs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import constants
 from infra.constructs.api import OpenAIRestApi
-from infra.constructs.core_layer import CoreLayer
 from infra.constructs.endpoint_function import EndpointFunction
+from infra.constructs.layers import SharedLayers
 from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecrets
 from infra.constructs.storage import Storage
 from infra.constructs.worker_function import WorkerFunction
+from infra.sam import SamFunctionIds
 from openai_cf.routes import FUNCTIONS, ROUTES, STORAGE_FUNCTIONS
 
 
@@ -33,15 +33,17 @@ def construct_id(function: str) -> str:
 
 
 class ApiStack(Stack):
-    def __init__(self, scope: Construct, stack_id: str, *, layer_source: Path | None = None, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, stack_id: str, **kwargs: Any) -> None:
         super().__init__(scope, stack_id, description="openai-cf: the OpenAI HTTP API on AWS Lambda", **kwargs)
         self.secrets = AppSecrets(self, "Secrets")
         self.storage = Storage(self, "Storage")
-        core = CoreLayer(self, "CoreLayer", source=layer_source)
+        self.layers = SharedLayers(self, "Layers")
+        # `sam local invoke <ConstructId>` for every function (infra/sam.py).
+        Aspects.of(self).add(SamFunctionIds())
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
-            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=[core.layer])
+            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=self.layers.all)
             self.secrets.bind_endpoint(endpoint.function, name=name)
             if name in STORAGE_FUNCTIONS:
                 self.storage.bind(endpoint.function, name=name)
@@ -53,7 +55,7 @@ class ApiStack(Stack):
         self.run_queue.bind_sender(self.functions["runs"])
         executor = WorkerFunction(
             self, construct_id(constants.EXECUTOR_NAME), name=constants.EXECUTOR_NAME,
-            handler=constants.EXECUTOR_HANDLER, layers=[core.layer], timeout=constants.EXECUTOR_TIMEOUT,
+            handler=constants.EXECUTOR_HANDLER, layers=self.layers.all, timeout=constants.EXECUTOR_TIMEOUT,
             environment=constants.EXECUTOR_ENVIRONMENT,
         )  # fmt: skip
         self.executor = executor.function
@@ -64,7 +66,7 @@ class ApiStack(Stack):
         # Fails the runs whose messages the run queue gave up on: the table only.
         dead_letters = WorkerFunction(
             self, construct_id(constants.DEAD_LETTERS_NAME), name=constants.DEAD_LETTERS_NAME,
-            handler=constants.DEAD_LETTERS_HANDLER, layers=[core.layer], timeout=constants.DEAD_LETTERS_TIMEOUT,
+            handler=constants.DEAD_LETTERS_HANDLER, layers=self.layers.all, timeout=constants.DEAD_LETTERS_TIMEOUT,
             environment=constants.DEAD_LETTERS_ENVIRONMENT,
         )  # fmt: skip
         self.dead_letters = dead_letters.function

@@ -94,7 +94,7 @@ def grants(actions: Any, resources: Any, condition: Any = None) -> set[Grant]:
 @pytest.fixture(scope="module")
 def synth(cdk_context: dict[str, Any], repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     app = cdk.App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    stack = ApiStack(app, "Test", layer_source=repo_root / "layers" / "core")
+    stack = ApiStack(app, "Test")
     return Synth(stack, app.synth().get_stack_artifact(stack.artifact_id).template)
 
 
