@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +23,7 @@ from constructs import Construct
 
 from infra import constants
 from infra.config import DeployConfig
+from openai_cf.storage.blobs import EXPIRY_TAG, EXPIRY_TAG_MAX_DAYS
 
 # Every DynamoDB call the storage layer makes (openai_cf.storage.table, and Powertools' idempotency
 # records in openai_cf.executor.idempotency): GetItem, BatchGetItem, Query, PutItem, UpdateItem,
@@ -37,6 +38,8 @@ TABLE_ACTIONS = (
     "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem",
 )  # fmt: skip
 _GET, _PUT, _DELETE, _ABORT = "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"
+# A PutObject or CreateMultipartUpload that carries tags (the expiry of a file with `expires_after`).
+_TAG = "s3:PutObjectTagging"
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,14 @@ class Access:
 # the destination; DeleteObjects is DeleteObject on each key.
 ACCESS: dict[str, Access] = {
     # Upload (PutObject), download (GetObject), delete (DeleteObjects) of files/<id>.
-    "files": Access(objects={constants.FILES_PREFIX: (_GET, _PUT, _DELETE)}),
+    "files": Access(objects={constants.FILES_PREFIX: (_GET, _PUT, _TAG, _DELETE)}),
     # Part bytes: written, read and copied into the file, deleted (listed first: `delete_prefix`,
     # on the upload's own prefix only). The file: a multipart upload, aborted or deleted on failure.
     "uploads": Access(
-        objects={constants.UPLOAD_PARTS_PREFIX: (_GET, _PUT, _DELETE), constants.FILES_PREFIX: (_PUT, _DELETE, _ABORT)},
+        objects={
+            constants.UPLOAD_PARTS_PREFIX: (_GET, _PUT, _DELETE),
+            constants.FILES_PREFIX: (_PUT, _TAG, _DELETE, _ABORT),
+        },
         lists=(constants.UPLOAD_PARTS_PREFIX,),
     ),
     # Objects only: a message's file ids are checked against the file records, never the bytes.
@@ -166,6 +172,17 @@ def _lifecycle_rules() -> list[s3.LifecycleRule]:
             id="ExpireUploadParts",
             prefix=constants.UPLOAD_PARTS_PREFIX,
             expiration=constants.UPLOAD_PARTS_EXPIRY,
+        ),
+        # A file with `expires_after` carries its expiry in whole days as a tag (openai_cf.storage.blobs):
+        # its bytes go when its record does (DynamoDB's TTL), at most a day or so later.
+        *(
+            s3.LifecycleRule(
+                id=f"ExpireFilesAfter{days}Days",
+                prefix=constants.FILES_PREFIX,
+                tag_filters={EXPIRY_TAG: str(days)},
+                expiration=Duration.days(days),
+            )
+            for days in range(1, EXPIRY_TAG_MAX_DAYS + 1)
         ),
         # A generated image is handed out once (a URL valid for an hour, as OpenAI's are); no object
         # refers to it later, so nothing else would ever delete it.

@@ -35,6 +35,8 @@ CONSUME = (
     "sqs:GetQueueUrl",
 )  # fmt: skip
 GET, PUT, DELETE, ABORT = "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"
+# Files with `expires_after` are written with their expiry tag.
+TAG = "s3:PutObjectTagging"
 WORKERS = (constants.EXECUTOR_NAME, constants.DEAD_LETTERS_NAME)
 
 
@@ -117,9 +119,9 @@ def expected(synth: Synth, name: str) -> set[Grant]:
         "chat_completions": access_token | cloudflare,
         "completions": access_token | cloudflare,
         "embeddings": access_token | cloudflare,
-        "files": access_token | everything_stored | objects("files/", GET, PUT, DELETE),
+        "files": access_token | everything_stored | objects("files/", GET, PUT, TAG, DELETE),
         "uploads": access_token | everything_stored | objects("uploads/", GET, PUT, DELETE)
-        | objects("files/", PUT, DELETE, ABORT)
+        | objects("files/", PUT, TAG, DELETE, ABORT)
         | grants("s3:ListBucket", bucket, {"StringLike": {"s3:prefix": ["uploads/*"]}}),
         "assistants": access_token | cloudflare | everything_stored,
         "threads": access_token | everything_stored,
@@ -287,6 +289,22 @@ def test_generated_images_expire_after_a_day(synth: Synth) -> None:
     assert rules["ExpireGeneratedImages"] == {
         "Id": "ExpireGeneratedImages", "Prefix": "images/", "ExpirationInDays": 1, "Status": "Enabled",
     }  # fmt: skip
+
+
+def test_a_files_bytes_expire_by_the_day_tag_the_code_writes(synth: Synth) -> None:
+    from openai_cf.storage.blobs import EXPIRY_TAG, expiry_tagging
+
+    (bucket,) = synth.of_type("AWS::S3::Bucket")
+    rules = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule.get("TagFilters")]
+    # One rule per day count, each deleting the tagged files after that many days
+    by_days = {rule["TagFilters"][0]["Value"]: rule for rule in rules}
+    assert len(by_days) == len(rules) == 31
+    for days in range(1, 32):
+        rule = by_days[str(days)]
+        assert rule["TagFilters"] == [{"Key": EXPIRY_TAG, "Value": str(days)}]
+        assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == ("files/", days, "Enabled")
+    # And every tag the code can write has its rule (30 days is OpenAI's longest expires_after)
+    assert expiry_tagging(30 * 86_400, 0) == f"{EXPIRY_TAG}=30"
 
 
 def test_the_key_prefixes_are_the_ones_the_code_writes() -> None:
