@@ -24,7 +24,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp
 
 from openai_cf.api.cors import Cors
-from openai_cf.api.logs import configure_logging
+from openai_cf.api.logs import configure_logging, count_upstream_error
 from openai_cf.api.middleware import BearerAuth, BodyLimit, RequestContext, behind_web_adapter
 from openai_cf.api.responses import error_response
 from openai_cf.errors import MethodNotAllowedError, NotFoundError, OpenAICFError, unexpected_error
@@ -41,6 +41,7 @@ def _import(path: str) -> Callable[..., Any]:
 
 async def _openai_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OpenAICFError)
+    count_upstream_error(exc)
     return error_response(exc)
 
 
