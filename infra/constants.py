@@ -105,3 +105,6 @@ EXECUTOR_ENVIRONMENT: dict[str, str] = {
     # The executor fails a run whose message's last delivery failed too (before it goes to the DLQ).
     "OPENAI_CF_RUN_MAX_RECEIVES": str(RUN_QUEUE_MAX_RECEIVES),
 }
+
+# CORS (context cors_allowed_origins): the functions read the allowed origins from this variable.
+CORS_ORIGINS_ENV = "OPENAI_CF_CORS_ALLOWED_ORIGINS"
