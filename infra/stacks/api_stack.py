@@ -19,6 +19,7 @@ from infra import constants
 from infra.constructs.api import OpenAIRestApi
 from infra.constructs.core_layer import CoreLayer
 from infra.constructs.endpoint_function import EndpointFunction
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecret
 from infra.constructs.storage import Storage
@@ -59,6 +60,10 @@ class ApiStack(Stack):
         self.secret.bind(self.executor)
         self.storage.bind(self.executor, object_actions=constants.EXECUTOR_OBJECT_ACTIONS)
         self.run_queue.bind_consumer(self.executor)
+        self.monitoring = Monitoring(
+            self, "Monitoring", api=self.api, functions=self.functions, executor=self.executor,
+            run_queue=self.run_queue,
+        )  # fmt: skip
 
         CfnOutput(
             self,
