@@ -27,6 +27,9 @@ class DeployConfig:
     cloudflare_api_base_url: str = DEFAULT_API_BASE_URL
     model_aliases: dict[str, str] = field(default_factory=dict)
     default_max_tokens: int = 4096
+    # Seconds a warm function uses a secret's value before reading it again: the longest a changed
+    # secret (a new Cloudflare or access token) waits to take effect; one GetSecretValue call each.
+    secret_ttl_seconds: int = 300
     # API Gateway
     cors_allowed_origins: tuple[str, ...] = ()
     throttle_rate_limit: float = 50.0
@@ -127,6 +130,7 @@ _PARSERS: dict[str, Any] = {
     "cloudflare_api_base_url": _text,
     "model_aliases": _aliases,
     "default_max_tokens": _int,
+    "secret_ttl_seconds": _int,
     "cors_allowed_origins": _origins,
     "throttle_rate_limit": _float,
     "throttle_burst_limit": _int,

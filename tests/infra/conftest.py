@@ -62,7 +62,7 @@ def synth_with(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFac
             outdir = str(tmp_path_factory.mktemp("cdk.out"))
             app = cdk.App(context={**cdk_context, **context}, outdir=outdir)
             add_checks(app)
-            stack = ApiStack(app, "Test", layer_source=REPO_ROOT / "layers" / "core")
+            stack = ApiStack(app, "Test")
             templates[key] = app.synth().get_stack_artifact(stack.artifact_id).template
         return templates[key]
 

@@ -99,7 +99,8 @@ def create_app(
     configure_logging(os.environ.get("LOG_LEVEL") or "INFO")
     handlers = {OpenAICFError: _openai_error, HTTPException: _http_error, Exception: _unexpected_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
-    app.state.services = _LazyServices(settings, build)
+    lazy = _LazyServices(settings, build)
+    app.state.services = lazy
     app.state.settings = settings
     guarded = BearerAuth(
         BodyLimit(
@@ -107,7 +108,8 @@ def create_app(
             max_bytes=lambda: settings().max_request_bytes,
             binary_max_bytes=lambda: settings().max_binary_request_bytes,
         ),
-        tokens=lambda: settings().access_tokens,
+        # The environment's tokens, else the access-token secret's (re-read every few minutes).
+        tokens=lambda: lazy().credentials.access_tokens(),
     )
     return Cors(
         RequestContext(guarded, trust_platform=behind_web_adapter(os.environ)),

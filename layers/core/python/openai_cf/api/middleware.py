@@ -152,9 +152,15 @@ class BearerAuth:
                 _auth_error("You didn't provide an API key. Send it as 'Authorization: Bearer <token>'."),
             )
             return
+        try:
+            candidates = self.tokens()
+        except OpenAICFError as exc:
+            # The tokens' secret could not be read yet (`openai_cf.credentials`): a 500 that says so.
+            await send_error(send, exc)
+            return
         # Compare against every key without short-circuiting, each in constant time.
         matched: str | None = None
-        for candidate in self.tokens():
+        for candidate in candidates:
             if hmac.compare_digest(token.strip(), candidate.encode()):
                 matched = candidate
         if matched is None:

@@ -13,6 +13,9 @@ class LocalAWS:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         from moto.server import ThreadedMotoServer  # heavy: imported only when serving
 
+        from openai_cf.local import moto_patches
+
+        moto_patches.apply()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.endpoint_url = ""
