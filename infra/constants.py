@@ -143,5 +143,8 @@ GATEWAY_THROTTLES = 10
 # whole buffered answer (a long non-streamed generation is slow by nature, hence the margin).
 TIME_TO_FIRST_BYTE_P99_MS = 30_000
 LATENCY_EVALUATION_PERIODS = 3
+# The dead-letter function settles a message within a minute (retrying after its visibility
+# timeout): one still there after three windows is stuck.
+DEAD_LETTER_EVALUATION_PERIODS = 3
 # CloudWatch alarms take at most 10 metrics in one math expression.
 ALARM_MAX_METRICS = 10

@@ -6,7 +6,10 @@ Alarms (5-minute windows, thresholds in infra/constants.py; each notifies the to
     UpstreamErrorRate    UpstreamErrors (HTTP functions + executor) / (requests + executor steps), in %
     GatewayThrottles     answers of the stage's throttling (access-log metric filter on THROTTLED)
     LambdaThrottles      Throttles of every function of the stack, summed
-    DeadLetters          messages in the run queue's dead-letter queue (a run step failed every delivery)
+    DeadLetters          messages arrived in the run queue's dead-letter queue (a run step failed on
+                         every delivery; the dead-letter function ends its run)
+    DeadLetterDepth      the dead-letter queue holds messages (waiting or in flight) three windows in
+                         a row: nothing settles them (the dead-letter function fails, or is missing)
     ExecutorErrors       failed invocations of the run executor (crashes, timeouts; failed steps are
                          partial batch failures and show as UpstreamErrors or dead letters instead)
     TimeToFirstByteP99   p99 time to the status line, measured by the app, three windows in a row
@@ -89,12 +92,14 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.Function],
         executor: lambda_.Function,
         run_queue: RunQueue,
+        workers: Mapping[str, lambda_.Function] | None = None,
         config: DeployConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         config = config or DeployConfig.from_node(self.node)
         self.topic = self._topic(config.alarm_email)
-        self.all_functions = {**functions, constants.EXECUTOR_NAME: executor}
+        # Every function of the stack: the HTTP ones, the executor, other plain handlers (dead letters).
+        self.all_functions = {**functions, constants.EXECUTOR_NAME: executor, **(workers or {})}
         self._metrics(api, executor)
         self.alarms = self._alarms(executor, run_queue)
         for alarm in self.alarms.values():
@@ -177,13 +182,33 @@ class Monitoring(Construct):
                 "The stage's throttling answered {threshold} or more requests with 429 in 5 minutes: "
                 "raise throttle_rate_limit / throttle_burst_limit if the traffic is wanted.",
             ),
+            # The dead-letter queue has a consumer (it fails the runs), so its depth falls back to 0
+            # within seconds: arrivals are counted as the consumer receives them.
             "DeadLetters": self._alarm(
                 "DeadLetters",
-                run_queue.dead_letters.metric_approximate_number_of_messages_visible(
-                    statistic="Maximum", period=period
+                run_queue.dead_letters.metric_number_of_messages_received(statistic="Sum", period=period),
+                1,
+                "A run step failed on every delivery of its message, which went to the dead-letter queue.",
+            ),
+            # Waiting or being handled: a message the function fails on is in flight most of the time.
+            "DeadLetterDepth": self._alarm(
+                "DeadLetterDepth",
+                _sum(
+                    "depth",
+                    [
+                        run_queue.dead_letters.metric_approximate_number_of_messages_visible(
+                            statistic="Maximum", period=period
+                        ),
+                        run_queue.dead_letters.metric_approximate_number_of_messages_not_visible(
+                            statistic="Maximum", period=period
+                        ),
+                    ],
+                    "Dead letters waiting or in flight",
                 ),
                 1,
-                "A run step failed on every delivery and its message is in the dead-letter queue.",
+                "Messages have waited in the run dead-letter queue for 15 minutes: nothing settles their "
+                "runs. See the dead-letter function's logs.",
+                evaluation_periods=constants.DEAD_LETTER_EVALUATION_PERIODS,
             ),
             "ExecutorErrors": self._alarm(
                 "ExecutorErrors",
@@ -287,7 +312,8 @@ class Monitoring(Construct):
                 ),
                 graph(
                     "Dead letters",
-                    [run_queue.dead_letters.metric_approximate_number_of_messages_visible(label="dead letters")],
+                    [run_queue.dead_letters.metric_number_of_messages_received(label="arrived", period=period)],
+                    [run_queue.dead_letters.metric_approximate_number_of_messages_visible(label="waiting")],
                 ),
             ],
         ]

@@ -75,7 +75,7 @@ class ApiStack(Stack):
         self.run_queue.bind_dead_letter_consumer(self.dead_letters)
         self.monitoring = Monitoring(
             self, "Monitoring", api=self.api, functions=self.functions, executor=self.executor,
-            run_queue=self.run_queue,
+            run_queue=self.run_queue, workers={constants.DEAD_LETTERS_NAME: self.dead_letters},
         )  # fmt: skip
 
         CfnOutput(

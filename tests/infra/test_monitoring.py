@@ -151,7 +151,7 @@ def test_lambda_throttles_of_every_function(template: Template) -> None:
     throttle_alarms = [a for name, a in alarms(template).items() if name.startswith("LambdaThrottles")]
     watched = [dims(m)["FunctionName"] for a in throttle_alarms for m in named(a, "Throttles")]
     functions = [ref(template, "AWS::Lambda::Function", "".join(p.capitalize() for p in n.split("_")) + "Function")
-                 for n in (*FUNCTIONS, constants.EXECUTOR_NAME)]  # fmt: skip
+                 for n in (*FUNCTIONS, constants.EXECUTOR_NAME, constants.DEAD_LETTERS_NAME)]  # fmt: skip
     assert sorted(map(json.dumps, watched)) == sorted(map(json.dumps, functions))
     for alarm in throttle_alarms:
         # CloudWatch takes at most 10 metrics in one alarm
@@ -159,12 +159,32 @@ def test_lambda_throttles_of_every_function(template: Template) -> None:
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
-def test_dead_letters_of_the_run_queue(template: Template) -> None:
-    alarm = alarms(template)["DeadLetters"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+def _dead_letter_queue(template: Template) -> dict[str, Any]:
     (dlq,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue" and "DeadLetters" in k]
-    assert dims(alarm) == {"QueueName": {"Fn::GetAtt": [dlq, "QueueName"]}}
-    assert (alarm["Statistic"], alarm["Threshold"]) == ("Maximum", 1)
+    return {"QueueName": {"Fn::GetAtt": [dlq, "QueueName"]}}
+
+
+def test_a_dead_letter_arrival_is_an_alarm(template: Template) -> None:
+    # The queue has a consumer (it fails the runs), so arrivals are counted as it receives them
+    alarm = alarms(template)["DeadLetters"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "NumberOfMessagesReceived")
+    assert dims(alarm) == _dead_letter_queue(template)
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("Sum", 1, 1)
+
+
+def test_dead_letters_nobody_settles_are_an_alarm(template: Template) -> None:
+    alarm = alarms(template)["DeadLetterDepth"]
+    depth = {m["MetricName"]: m for m in metric_stats(alarm)}
+    # Waiting or in flight: a message the dead-letter function keeps failing on is mostly in flight
+    assert set(depth) == {"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible"}
+    for metric in depth.values():
+        assert (metric["Namespace"], dims(metric), metric["Stat"]) == (
+            "AWS/SQS",
+            _dead_letter_queue(template),
+            "Maximum",
+        )
+    assert alarm["Threshold"] == 1
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == constants.DEAD_LETTER_EVALUATION_PERIODS
 
 
 def test_executor_errors(template: Template) -> None:
