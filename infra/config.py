@@ -34,6 +34,9 @@ class DeployConfig:
     cors_allowed_origins: tuple[str, ...] = ()
     throttle_rate_limit: float = 50.0
     throttle_burst_limit: int = 100
+    # Set the region's API Gateway CloudWatch role (an account setting, retained on delete): access
+    # logs need one. false where a landing zone already manages it.
+    api_gateway_cloudwatch_role: bool = True
     # State
     table_deletion_protection: bool = True
     # The Lambda Web Adapter layer; None → AWS's public layer for the stack's region.
@@ -131,6 +134,7 @@ _PARSERS: dict[str, Any] = {
     "cors_allowed_origins": _origins,
     "throttle_rate_limit": _float,
     "throttle_burst_limit": _int,
+    "api_gateway_cloudwatch_role": _bool,
     "table_deletion_protection": _bool,
     "web_adapter_layer_arn": _text,
     "alarm_email": _text,

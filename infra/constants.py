@@ -125,3 +125,26 @@ EXECUTOR_ENVIRONMENT: dict[str, str] = {
     # The executor fails a run whose message's last delivery failed too (before it goes to the DLQ).
     "OPENAI_CF_RUN_MAX_RECEIVES": str(RUN_QUEUE_MAX_RECEIVES),
 }
+
+# CORS (context cors_allowed_origins): the functions read the allowed origins from this variable.
+CORS_ORIGINS_ENV = "OPENAI_CF_CORS_ALLOWED_ORIGINS"
+
+# Monitoring (infra/constructs/monitoring.py). Every alarm looks at 5-minute windows: short enough to
+# hear of an outage while it lasts, long enough that one slow or failed request is not a page.
+ALARM_PERIOD = Duration.minutes(5)
+# Error rates are percentages of the requests in a window, computed only from this many requests
+# on: below it, one failure is not a rate (with 3 requests, one 502 would be 33 %).
+ALARM_MIN_REQUESTS = 10
+API_5XX_RATE_PERCENT = 5
+UPSTREAM_ERROR_RATE_PERCENT = 10
+# Stage throttling answered this many 429s in a window: clients outgrow throttle_rate_limit.
+GATEWAY_THROTTLES = 10
+# Time to the status line, p99, in three windows in a row: a streamed answer's first event, or a
+# whole buffered answer (a long non-streamed generation is slow by nature, hence the margin).
+TIME_TO_FIRST_BYTE_P99_MS = 30_000
+LATENCY_EVALUATION_PERIODS = 3
+# The dead-letter function settles a message within a minute (retrying after its visibility
+# timeout): one still there after three windows is stuck.
+DEAD_LETTER_EVALUATION_PERIODS = 3
+# CloudWatch alarms take at most 10 metrics in one math expression.
+ALARM_MAX_METRICS = 10

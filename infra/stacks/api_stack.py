@@ -19,6 +19,7 @@ from infra import constants
 from infra.constructs.api import OpenAIRestApi
 from infra.constructs.endpoint_function import EndpointFunction
 from infra.constructs.layers import SharedLayers
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.run_queue import RunQueue
 from infra.constructs.secrets import AppSecrets
 from infra.constructs.storage import Storage
@@ -72,6 +73,10 @@ class ApiStack(Stack):
         self.dead_letters = dead_letters.function
         self.storage.bind(self.dead_letters, name=constants.DEAD_LETTERS_NAME)
         self.run_queue.bind_dead_letter_consumer(self.dead_letters)
+        self.monitoring = Monitoring(
+            self, "Monitoring", api=self.api, functions=self.functions, executor=self.executor,
+            run_queue=self.run_queue, workers={constants.DEAD_LETTERS_NAME: self.dead_letters},
+        )  # fmt: skip
 
         CfnOutput(
             self,

@@ -51,6 +51,7 @@ def test_cli_strings_and_json_values_both_parse() -> None:
         ("cors_allowed_origins", "a.example"),
         ("table_deletion_protection", "yes"),
         ("throttle_burst_limit", "-1"),
+        ("api_gateway_cloudwatch_role", "no"),
         ("no_such_key", "1"),
     ],
 )

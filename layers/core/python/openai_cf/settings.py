@@ -78,6 +78,9 @@ class Settings(BaseModel):
     # `serve` only: seconds a received run message stays invisible; a run whose executor died
     # resumes this long after its message was taken (on AWS the queue's own timeout applies).
     local_visibility_timeout: int = Field(default=10, gt=0)
+    # Browser origins allowed to call the API (CORS; `*` for any); empty = no CORS headers at all.
+    # CDK sets it from the `cors_allowed_origins` context; `serve` reads it from the environment too.
+    cors_allowed_origins: tuple[str, ...] = ()
 
     # Secrets Manager secrets holding what the environment lacks (`openai_cf.credentials`): the
     # bearer tokens, and the Cloudflare API token (CDK sets both ARNs). Read again every
@@ -111,6 +114,15 @@ def _aliases(raw: str | None) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise SettingsError('MODEL_ALIASES must be a JSON object of strings, e.g. {"gpt-4o": "@cf/…"}')
     return value
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """`https://a.example,https://b.example` (or `*`): origins compare as exact strings, as browsers send them."""
+    origins = tuple(part.strip().rstrip("/") for part in (raw or "").split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("https://", "http://")):
+            raise SettingsError(f"OPENAI_CF_CORS_ALLOWED_ORIGINS: {origin!r} is not an origin (https://host or *)")
+    return origins
 
 
 SECRET_KEYS = ("ACCESS_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
@@ -156,6 +168,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             run_cancel_check_seconds=_float(env, "OPENAI_CF_RUN_CANCEL_CHECK_SECONDS", 0.5),
             run_poll_after_ms=int(_float(env, "OPENAI_CF_RUN_POLL_AFTER_MS", 500)),
             local_visibility_timeout=int(_float(env, "OPENAI_CF_LOCAL_VISIBILITY_TIMEOUT", 10)),
+            cors_allowed_origins=_origins(env.get("OPENAI_CF_CORS_ALLOWED_ORIGINS")),
             access_token_secret_id=env.get("OPENAI_CF_ACCESS_TOKEN_SECRET_ARN") or legacy_secret,
             cloudflare_secret_id=env.get("OPENAI_CF_CLOUDFLARE_SECRET_ARN") or legacy_secret,
             secret_ttl_seconds=_float(env, "OPENAI_CF_SECRET_TTL_SECONDS", 300.0),
