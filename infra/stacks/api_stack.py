@@ -40,7 +40,10 @@ class ApiStack(Stack):
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
-            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=[core.layer])
+            endpoint = EndpointFunction(
+                self, construct_id(name), name=name, layers=[core.layer],
+                memory_size=constants.FUNCTION_MEMORY_MB.get(name, constants.MEMORY_MB),
+            )  # fmt: skip
             self.secret.bind(endpoint.function)
             if name in STORAGE_FUNCTIONS:
                 self.storage.bind(endpoint.function)
@@ -54,6 +57,7 @@ class ApiStack(Stack):
             self, construct_id(constants.EXECUTOR_NAME), name=constants.EXECUTOR_NAME,
             handler=constants.EXECUTOR_HANDLER, layers=[core.layer], timeout=constants.EXECUTOR_TIMEOUT,
             environment=constants.EXECUTOR_ENVIRONMENT,
+            memory_size=constants.FUNCTION_MEMORY_MB[constants.EXECUTOR_NAME],
         )  # fmt: skip
         self.executor = executor.function
         self.secret.bind(self.executor)
