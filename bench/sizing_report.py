@@ -15,7 +15,7 @@ from bench.stats import fmt, median, percentile, table
 from bench.streaming import TOKENS
 
 # us-east-1 list prices (free tiers left out), as on aws.amazon.com/lambda/pricing/ and
-# aws.amazon.com/api-gateway/pricing/; unchanged since arm64 launched (2021) and tiers came (2022).
+# aws.amazon.com/api-gateway/pricing/; unchanged since arm64 launched (2021).
 LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334  # the first 7.5 billion GB-s a month
 LAMBDA_USD_PER_MILLION_REQUESTS = 0.20
 REST_API_USD_PER_MILLION = 3.50  # the first 333 million a month
@@ -39,7 +39,7 @@ class Cold:
 class Warm:
     overhead: list[float]  # ms, bridge - direct, one per interleaved round
     cpu_per_request: float  # ms of the function's CPU per non-streamed request
-    stalls: int  # requests (either path) that took ≥ 30 ms
+    stalls: int  # requests through the bridge that took ≥ 30 ms
     requests: int  # interleaved rounds measured
     throttled: int  # CFS periods in which the function ran out of quota during them
     first_token: list[float]  # ms a stream's first token arrives later through the bridge
@@ -105,7 +105,7 @@ def _warm_rows(results: Results, sizes: tuple[int, ...]) -> list[list[str]]:
         w = results.warm[None if results.sizes == (None,) else size]
         add = 0.0 if results.sizes != (None,) else stretch(0.0, w.cpu_per_request, size)
         p50, p99 = percentile(w.overhead, 50) + add, percentile(w.overhead, 99) + add
-        stalls = "n/a" if results.sizes == (None,) else f"{w.stalls} of {2 * w.requests}"
+        stalls = "n/a" if results.sizes == (None,) else f"{w.stalls} of {w.requests}"
         throttled = "n/a" if results.sizes == (None,) else str(w.throttled)
         rows.append([*_size_cells(size), f"**{fmt(p50)}**", fmt(p99), fmt(w.cpu_per_request), stalls, throttled,
                      fmt(median(w.first_token) + add), fmt(percentile(w.first_token, 99) + add),
@@ -178,7 +178,7 @@ def report(results: Results, sizes: tuple[int, ...], why_not: str | None, how: s
     cold_header = ["memory", "CPU share", "function", "init p50", "first request p50", "**cold start p50**", "max",
                    "cold start, init at full CPU", "CPU ms used"]  # fmt: skip
     warm_header = ["memory", "CPU share", "**overhead p50**", "overhead p99", "CPU ms / request",
-                   "requests ≥ 30 ms", "throttled periods", "stream: added first token p50", "p99",
+                   "bridge requests ≥ 30 ms", "throttled periods", "stream: added first token p50", "p99",
                    "added at last token p50"]  # fmt: skip
     step_header = ["memory", "CPU share", "`import handler`", "first step (cold)", "warm step p50",
                    "CPU ms / warm step"]  # fmt: skip

@@ -113,12 +113,12 @@ EXECUTOR_ENVIRONMENT: dict[str, str] = {
 # proportion to memory, a second of our own CPU work costs the same at any size below 1,769 MB
 # (it just takes longer at smaller ones).
 # - 512 MB where billed time is mostly waiting on a model (streamed generations, embeddings, streamed
-#   runs, the executor's steps): half of 1 GB's cost for every waiting second; a cold start ~0.4 s
-#   slower (~1.2 s), per-request overhead and first-token delay unchanged at the median. 512 MB also
-#   leaves room for the image fetches chat may do (~100 MB at the peak, openai_cf/settings.py).
+#   runs, the executor's steps): half of 1 GB's cost for every waiting second, for a cold start
+#   ~0.4-0.5 s slower (0.9-1.2 s measured) and the same median overhead and first-token delay.
+#   512 MB also leaves room for the image fetches chat may do (~100 MB at the peak, settings.py).
 # - 1,024 MB where billed time is our own CPU and DynamoDB/S3 round trips (short requests, the
 #   catalogue, file bytes): less memory would save little (API Gateway's $3.50 per million requests
-#   outweighs it) and slow the boto3-heavy cold starts (~1.0 s at 1 GB, ~1.7 s at 512 MB); `uploads`
+#   outweighs it) and slow the boto3-heavy cold starts (0.7-1.0 s at 1 GB, 1.5-2.0 s at 512 MB); `uploads`
 #   also joins ~16 MiB per completion and streams S3 bytes, which wants the CPU and the headroom.
 # A function not listed (a route family added later) gets MEMORY_MB until it is measured.
 FUNCTION_MEMORY_MB: dict[str, int] = {
