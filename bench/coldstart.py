@@ -87,7 +87,7 @@ def subjects() -> list[Subject]:
 class Bytecode:
     """Two private bytecode caches (PYTHONPYCACHEPREFIX), so results do not depend on the checkout.
 
-    `compiled`: every module has its .pyc, as in a layer built by `infra/build_layer.py`, which
+    `compiled`: every module has its .pyc, as in a layer built by `infra/bundling` (CDK local bundling), which
     byte-compiles (Lambda's /opt is read-only, so a missing .pyc is compiled again at every start).
     `source`: the same cache without the project's modules, read-only: openai_cf and the
     function's app.py are compiled at every start (a layer shipped without .pyc; also this checkout
@@ -203,7 +203,7 @@ def _cold_table(items: list[Subject], samples: dict[str, list[Sample]], rounds: 
             "ms from `Popen` and MiB (VmHWM after the first response; ru_maxrss for `python -c pass`). Functions "
             f"start as Lambda Web Adapter starts them (`bash run.sh` → `python -m {procs.launcher_module()} app:app`, "
             "one uvicorn worker); the hello-world baseline runs under a copy of the same run.sh. `.pyc`: `all` = "
-            "every module byte-compiled, as `infra/build_layer.py` builds the layer (the Lambda case); "
+            "every module byte-compiled, as `infra/bundling` (CDK local bundling) builds the layer (the Lambda case); "
             "`none for openai_cf` = the project's "
             "modules compiled at every start. "
             f"Targets: first response ≤ {TARGET_MS:g} ms, peak RSS ≤ {TARGET_RSS_MIB:g} MiB.",

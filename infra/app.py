@@ -1,7 +1,7 @@
-"""CDK app entry point: `cdk synth` runs `python3 -m infra.app` from the repository root.
-
-The Python that `python3` names must have requirements-infra.txt installed (activate `.venv`). Synth is
-offline and environment-agnostic (no account, no lookups). cdk-nag's AwsSolutions pack runs as a policy
+"""CDK app entry point: `npx cdk synth` runs `.venv/bin/python -m infra.app` from the repository root
+(cdk.json), the venv `make cdk-setup` makes with requirements-infra.txt. Synth makes no AWS calls and is
+environment-agnostic (no account, no lookups); its only network use is pip fetching the pinned wheels
+for the dependency layer, once (infra/constructs/layers.py). cdk-nag's AwsSolutions pack runs as a policy
 validation plugin: a finding that is neither fixed nor acknowledged (with a reason, next to the
 construct it concerns) fails the synth.
 """

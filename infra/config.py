@@ -27,10 +27,16 @@ class DeployConfig:
     cloudflare_api_base_url: str = DEFAULT_API_BASE_URL
     model_aliases: dict[str, str] = field(default_factory=dict)
     default_max_tokens: int = 4096
+    # Seconds a warm function uses a secret's value before reading it again: the longest a changed
+    # secret (a new Cloudflare or access token) waits to take effect; one GetSecretValue call each.
+    secret_ttl_seconds: int = 300
     # API Gateway
     cors_allowed_origins: tuple[str, ...] = ()
     throttle_rate_limit: float = 50.0
     throttle_burst_limit: int = 100
+    # Set the region's API Gateway CloudWatch role (an account setting, retained on delete): access
+    # logs need one. false where a landing zone already manages it.
+    api_gateway_cloudwatch_role: bool = True
     # State
     table_deletion_protection: bool = True
     # The Lambda Web Adapter layer; None → AWS's public layer for the stack's region.
@@ -124,9 +130,11 @@ _PARSERS: dict[str, Any] = {
     "cloudflare_api_base_url": _text,
     "model_aliases": _aliases,
     "default_max_tokens": _int,
+    "secret_ttl_seconds": _int,
     "cors_allowed_origins": _origins,
     "throttle_rate_limit": _float,
     "throttle_burst_limit": _int,
+    "api_gateway_cloudwatch_role": _bool,
     "table_deletion_protection": _bool,
     "web_adapter_layer_arn": _text,
     "alarm_email": _text,

@@ -12,8 +12,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 # The shared package in Lambda layer layout (python/openai_cf), as checked in.
 CORE_LAYER_SOURCE = REPO_ROOT / "layers" / "core"
-# The same package plus its pip-installed runtime dependencies, made by `python -m infra.build_layer`.
-BUILT_LAYER_DIR = REPO_ROOT / "build" / "layer"
+# The dependency layer's pins (with hashes), made from pyproject.toml by `make layer-lock`.
+DEPENDENCY_LOCK = REPO_ROOT / "layers" / "dependencies" / "requirements.txt"
+# Names the Python 3.13 the layers are byte-compiled with, when none is found by itself.
+LAYER_PYTHON_ENV = "OPENAI_CF_LAYER_PYTHON"
 
 STACK_ID = "OpenAICf"
 
@@ -59,27 +61,33 @@ INTEGRATION_TIMEOUT = Duration.minutes(15)
 # Responses stream, so they need no binary media types.
 BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/binary", "audio/*")
 
-# Secrets: one JSON secret; the functions find it through SECRET_ARN_ENV.
-SECRET_ARN_ENV = "OPENAI_CF_SECRET_ARN"  # noqa: S105 (a variable name, not a secret)
-# Generated at creation: the bearer token clients send.
-GENERATED_SECRET_KEY = "ACCESS_TOKEN"  # noqa: S105 (a key name, not a secret)
-# Filled in by the operator after the first deploy.
-OPERATOR_SECRET_KEYS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
+# Secrets: two, each read only by the functions that need it (openai_cf.credentials reads them
+# through a cache with a TTL). The access token, generated at creation: the bearer token clients
+# send (several, comma-separated, during a rotation). Every HTTP function reads it.
+ACCESS_TOKEN_SECRET_ENV = "OPENAI_CF_ACCESS_TOKEN_SECRET_ARN"  # noqa: S105 (a variable name, not a secret)
+# The Cloudflare API token, filled in by the operator after the first deploy (the bare token, or
+# this JSON object with it). Until then the placeholder's empty value reads as "not configured".
+# Never change the placeholder: a changed SecretString in the template would overwrite the token.
+CLOUDFLARE_SECRET_ENV = "OPENAI_CF_CLOUDFLARE_SECRET_ARN"  # noqa: S105 (a variable name, not a secret)
+CLOUDFLARE_SECRET_PLACEHOLDER = '{"CLOUDFLARE_API_TOKEN": ""}'  # noqa: S105 (an empty placeholder)
 
 # Storage: the table's keys mirror openai_cf.local.provision (what `serve` creates in moto).
 TABLE_ENV = "OPENAI_CF_TABLE"
 BUCKET_ENV = "OPENAI_CF_BUCKET"
 TABLE_TTL_ATTRIBUTE = "ttl"
-# What the functions do to objects: read (whole or ranged; also the source of UploadPartCopy), write
-# (PutObject also covers multipart uploads and their parts), delete, abort an unfinished join.
-BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+# What each function may do to the table and the bucket: infra/constructs/storage.py (ACCESS).
+# File bytes (openai_cf.storage.files.FileRecord.blob_key), also of files the Uploads API assembles.
+FILES_PREFIX = "files/"
+# Generated images (the images endpoints write them here). OpenAI's image URLs are valid for an
+# hour and nothing refers to an image afterwards, so a day (a lifecycle rule's shortest expiry)
+# keeps the bucket from growing with every generation.
+IMAGES_PREFIX = "images/"
+IMAGES_EXPIRY = Duration.days(1)
 # Part bytes of the Uploads API (openai_cf.storage.uploads.PARTS_PREFIX). An upload expires after an
 # hour, so a day-old part belongs to nothing; nor does a day-old unfinished S3 multipart upload.
 UPLOAD_PARTS_PREFIX = "uploads/"
 UPLOAD_PARTS_EXPIRY = Duration.days(1)
 INCOMPLETE_MULTIPART_EXPIRY = Duration.days(1)
-# The run executor reads image files (a message's `image_file` parts), and nothing else in the bucket.
-EXECUTOR_OBJECT_ACTIONS = ("s3:GetObject",)
 
 # Runs: the run executor is a plain Lambda handler (no Web Adapter), fed by the run queue.
 EXECUTOR_NAME = "run_executor"
@@ -93,10 +101,22 @@ EXECUTOR_BATCH_SIZE = 1
 # AWS's rule for queues feeding Lambda: at least six times the function timeout, so retries of a
 # throttled invocation never see the message reappear while a first attempt is still working.
 RUN_QUEUE_VISIBILITY = Duration.minutes(EXECUTOR_TIMEOUT.to_minutes() * 6)
-# A run's message moves to the dead-letter queue after this many deliveries; the run itself then
-# shows `expired` from its `expires_at` on (never stuck).
+# A run's message moves to the dead-letter queue after this many deliveries, where the dead-letter
+# function fails its run (never stuck).
 RUN_QUEUE_MAX_RECEIVES = 5
 RUN_DLQ_RETENTION = Duration.days(14)
+# The dead-letter function: a few reads and conditional writes per message.
+DEAD_LETTERS_NAME = "run_dead_letters"
+DEAD_LETTERS_HANDLER = "handler.handler"
+DEAD_LETTERS_TIMEOUT = Duration.minutes(1)
+DEAD_LETTERS_BATCH_SIZE = 10
+# AWS's rule for queues feeding Lambda, as for the run queue: six times the function timeout.
+RUN_DLQ_VISIBILITY = Duration.minutes(DEAD_LETTERS_TIMEOUT.to_minutes() * 6)
+DEAD_LETTERS_ENVIRONMENT: dict[str, str] = {
+    "POWERTOOLS_SERVICE_NAME": DEAD_LETTERS_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": "openai-cf",
+    "LOG_LEVEL": "INFO",
+}
 RUN_QUEUE_URL_ENV = "OPENAI_CF_RUN_QUEUE_URL"
 EXECUTOR_ENVIRONMENT: dict[str, str] = {
     "POWERTOOLS_SERVICE_NAME": EXECUTOR_NAME,
@@ -105,6 +125,29 @@ EXECUTOR_ENVIRONMENT: dict[str, str] = {
     # The executor fails a run whose message's last delivery failed too (before it goes to the DLQ).
     "OPENAI_CF_RUN_MAX_RECEIVES": str(RUN_QUEUE_MAX_RECEIVES),
 }
+
+# CORS (context cors_allowed_origins): the functions read the allowed origins from this variable.
+CORS_ORIGINS_ENV = "OPENAI_CF_CORS_ALLOWED_ORIGINS"
+
+# Monitoring (infra/constructs/monitoring.py). Every alarm looks at 5-minute windows: short enough to
+# hear of an outage while it lasts, long enough that one slow or failed request is not a page.
+ALARM_PERIOD = Duration.minutes(5)
+# Error rates are percentages of the requests in a window, computed only from this many requests
+# on: below it, one failure is not a rate (with 3 requests, one 502 would be 33 %).
+ALARM_MIN_REQUESTS = 10
+API_5XX_RATE_PERCENT = 5
+UPSTREAM_ERROR_RATE_PERCENT = 10
+# Stage throttling answered this many 429s in a window: clients outgrow throttle_rate_limit.
+GATEWAY_THROTTLES = 10
+# Time to the status line, p99, in three windows in a row: a streamed answer's first event, or a
+# whole buffered answer (a long non-streamed generation is slow by nature, hence the margin).
+TIME_TO_FIRST_BYTE_P99_MS = 30_000
+LATENCY_EVALUATION_PERIODS = 3
+# The dead-letter function settles a message within a minute (retrying after its visibility
+# timeout): one still there after three windows is stuck.
+DEAD_LETTER_EVALUATION_PERIODS = 3
+# CloudWatch alarms take at most 10 metrics in one math expression.
+ALARM_MAX_METRICS = 10
 
 # Memory per function, chosen by measurement: `python -m bench sizing` runs each function under the
 # CPU share Lambda gives each size (1,769 MB = one vCPU, less = that fraction of one); figures and
@@ -127,6 +170,9 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "embeddings": 512,
     "runs": 512,  # stream=true runs hold the function for the whole generation
     EXECUTOR_NAME: 512,  # each step waits on one model call
+    # Off the request path and rare (a run's message given up on): size hardly matters; 1 GB keeps
+    # its Powertools/boto3 cold start short.
+    DEAD_LETTERS_NAME: 1024,
     "models": 1024,
     "assistants": 1024,
     "threads": 1024,

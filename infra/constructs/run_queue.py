@@ -3,7 +3,10 @@
 Encrypted (SQS-managed keys) and TLS-only, with a dead-letter queue that takes a message after
 `RUN_QUEUE_MAX_RECEIVES` deliveries. `bind_sender` gives a function the queue's URL and
 `sqs:SendMessage` on this queue only (the runs function); `bind_consumer` makes the queue a
-function's event source, with partial batch responses (the run executor).
+function's event source, with partial batch responses (the run executor); `bind_dead_letter_consumer`
+does the same with the dead-letter queue (the function that fails the runs whose messages land
+there). Each consumer gets SqsEventSource's consume grant on its own queue only (receive, delete,
+change visibility, get attributes and URL: a little more than Lambda's poller needs, all on one queue).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class RunQueue(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=constants.RUN_DLQ_RETENTION,
+            visibility_timeout=constants.RUN_DLQ_VISIBILITY,
         )
         self.queue = sqs.Queue(
             self,
@@ -48,5 +52,14 @@ class RunQueue(Construct):
         function.add_event_source(
             sources.SqsEventSource(
                 self.queue, batch_size=constants.EXECUTOR_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
+
+    def bind_dead_letter_consumer(self, function: lambda_.Function) -> None:
+        """Deliver the dead-letter queue's messages to `function`, which reports failed records alone
+        (they come back after the queue's visibility timeout, until its retention ends)."""
+        function.add_event_source(
+            sources.SqsEventSource(
+                self.dead_letters, batch_size=constants.DEAD_LETTERS_BATCH_SIZE, report_batch_item_failures=True
             )
         )

@@ -1,4 +1,5 @@
-"""Functions that are plain Lambda handlers (no HTTP, no Web Adapter): the run executor.
+"""Functions that are plain Lambda handlers (no HTTP, no Web Adapter): the run executor and the
+run queue's dead-letter function.
 
 The sibling of `EndpointFunction`: python3.13 arm64, the shared layer, its own role with write
 access to its own log group only; capabilities add what they need with `grant_*` and `bind`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,27 @@ def cdk_context() -> dict[str, Any]:
 def outdir(tmp_path: Path) -> str:
     """A cloud assembly directory that pytest cleans up (cdk.App otherwise leaves one in /tmp per app)."""
     return str(tmp_path / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def synth_with(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Any]]:
+    """The API stack's template for these extra context values (`cdk deploy -c key=value`), synthesized
+    once per session with cdk-nag on, as `cdk synth` runs it: a finding fails the synth."""
+    import aws_cdk as cdk
+
+    from infra.app import add_checks
+    from infra.stacks.api_stack import ApiStack
+
+    templates: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+
+    def synth(**context: str) -> dict[str, Any]:
+        key = tuple(sorted(context.items()))
+        if key not in templates:
+            outdir = str(tmp_path_factory.mktemp("cdk.out"))
+            app = cdk.App(context={**cdk_context, **context}, outdir=outdir)
+            add_checks(app)
+            stack = ApiStack(app, "Test")
+            templates[key] = app.synth().get_stack_artifact(stack.artifact_id).template
+        return templates[key]
+
+    return synth

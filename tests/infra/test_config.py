@@ -46,10 +46,12 @@ def test_cli_strings_and_json_values_both_parse() -> None:
     [
         ("default_max_tokens", "many"),
         ("default_max_tokens", "0"),
+        ("secret_ttl_seconds", "5m"),
         ("model_aliases", "[1, 2]"),
         ("cors_allowed_origins", "a.example"),
         ("table_deletion_protection", "yes"),
         ("throttle_burst_limit", "-1"),
+        ("api_gateway_cloudwatch_role", "no"),
         ("no_such_key", "1"),
     ],
 )

@@ -19,7 +19,8 @@ from openai_cf.routes import FUNCTIONS  # noqa: E402
 # Lambda's bounds for a function's memory.
 LAMBDA_MIN_MB, LAMBDA_MAX_MB = 128, 10_240
 WAITS_ON_A_MODEL = ("chat_completions", "completions", "embeddings", "runs", constants.EXECUTOR_NAME)
-OWN_WORK = ("models", "assistants", "threads", "files", "uploads")
+OWN_WORK = ("models", "assistants", "threads", "files", "uploads", constants.DEAD_LETTERS_NAME)
+WORKERS = (constants.EXECUTOR_NAME, constants.DEAD_LETTERS_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def memory(cdk_context: dict[str, Any], repo_root: Path, tmp_path_factory: pytes
     app = cdk.App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
     stack = ApiStack(app, "Test", layer_source=repo_root / "layers" / "core")
     resources = app.synth().get_stack_artifact(stack.artifact_id).template["Resources"]
-    functions = {**stack.functions, constants.EXECUTOR_NAME: stack.executor}
+    functions = {**stack.functions, constants.EXECUTOR_NAME: stack.executor,
+                 constants.DEAD_LETTERS_NAME: stack.dead_letters}  # fmt: skip
     sizes = {}
     for name, function in functions.items():
         resource: Any = function.node.default_child  # the CfnFunction
@@ -37,7 +39,7 @@ def memory(cdk_context: dict[str, Any], repo_root: Path, tmp_path_factory: pytes
     return sizes
 
 
-@pytest.mark.parametrize("name", [*FUNCTIONS, constants.EXECUTOR_NAME])
+@pytest.mark.parametrize("name", [*FUNCTIONS, *WORKERS])
 def test_each_function_gets_the_memory_chosen_for_it(memory: dict[str, int], name: str) -> None:
     # Then the template asks for the size in the map (a function added later: the default, until measured)
     assert memory[name] == constants.FUNCTION_MEMORY_MB.get(name, constants.MEMORY_MB)
@@ -50,10 +52,10 @@ def test_functions_that_wait_on_a_model_bill_half_a_gigabyte(memory: dict[str, i
 
 
 def test_functions_doing_their_own_work_keep_a_gigabyte(memory: dict[str, int]) -> None:
-    # Then short storage requests, the catalogue and file bytes keep 1 GB's CPU for their cold starts
+    # Then short storage requests, the catalogue, file bytes and dead letters keep 1 GB's CPU for their cold starts
     assert {name: memory[name] for name in OWN_WORK} == dict.fromkeys(OWN_WORK, 1024)
 
 
 def test_the_memory_map_names_only_deployed_functions() -> None:
     # Then no entry is a typo that would leave its function on the default
-    assert set(constants.FUNCTION_MEMORY_MB) <= {*FUNCTIONS, constants.EXECUTOR_NAME}
+    assert set(constants.FUNCTION_MEMORY_MB) <= {*FUNCTIONS, *WORKERS}

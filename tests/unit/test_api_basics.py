@@ -163,28 +163,19 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def test_secrets_come_from_secrets_manager_and_env_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        # Given the deployment's secret holding the three values
-        arn = boto3.client("secretsmanager").create_secret(
-            Name="openai-cf",
-            SecretString=json.dumps(
-                {"ACCESS_TOKEN": "from-secret", "CLOUDFLARE_ACCOUNT_ID": "acct", "CLOUDFLARE_API_TOKEN": "cf"}
-            ),
-        )["ARN"]
-        # When settings are read with only the ARN (and one override) in the environment
-        settings = settings_from_env({"OPENAI_CF_SECRET_ARN": arn, "CLOUDFLARE_ACCOUNT_ID": "override"})
-    # Then the secret fills what the environment lacks
-    assert settings.access_tokens == ("from-secret",)
-    assert settings.cloudflare_api_token == "cf"
-    assert settings.cloudflare_account_id == "override"
+def test_settings_name_the_secrets_and_read_none_of_them() -> None:
+    # Given the deployed environment: two secrets' ARNs, and no way to reach AWS
+    settings = settings_from_env(
+        {"OPENAI_CF_ACCESS_TOKEN_SECRET_ARN": "arn:access", "OPENAI_CF_CLOUDFLARE_SECRET_ARN": "arn:cf",
+         "OPENAI_CF_SECRET_TTL_SECONDS": "60", "CLOUDFLARE_ACCOUNT_ID": "acct"}
+    )  # fmt: skip
+    # Then the settings hold where the secrets are (`openai_cf.credentials` reads them on first use)
+    assert (settings.access_token_secret_id, settings.cloudflare_secret_id) == ("arn:access", "arn:cf")
+    assert (settings.secret_ttl_seconds, settings.cloudflare_account_id, settings.access_tokens) == (60, "acct", ())
+    # And the one secret of earlier deployments stands for both
+    legacy = settings_from_env({"OPENAI_CF_SECRET_ARN": "arn:one"})
+    assert (legacy.access_token_secret_id, legacy.cloudflare_secret_id) == ("arn:one", "arn:one")
+    assert settings_from_env({}).secret_ttl_seconds == 300
 
 
 def test_ids_sort_by_creation_time() -> None:

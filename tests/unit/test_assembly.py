@@ -128,7 +128,7 @@ class Recording:
     def open(self, key: str, *, byte_range: tuple[int, int] | None = None) -> Blob:
         return self.blobs.open(key, byte_range=byte_range)
 
-    def start_multipart(self, key: str, *, content_type: str) -> str:
+    def start_multipart(self, key: str, *, content_type: str, tagging: str | None = None) -> str:
         return self.blobs.start_multipart(key, content_type=content_type)
 
     def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartReceipt:
@@ -302,7 +302,7 @@ class Generated:
             yield bytes([size % 251]) * take
             size -= take
 
-    def start_multipart(self, key: str, *, content_type: str) -> str:
+    def start_multipart(self, key: str, *, content_type: str, tagging: str | None = None) -> str:
         return "mp"
 
     def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartReceipt:

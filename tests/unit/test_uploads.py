@@ -21,7 +21,7 @@ from openai_cf.services.uploads import UploadsService
 from openai_cf.settings import Settings
 from openai_cf.storage.assembly import Limits
 from openai_cf.storage.aws import AwsClients
-from openai_cf.storage.blobs import BlobStore, PartReceipt
+from openai_cf.storage.blobs import EXPIRY_TAG, BlobStore, PartReceipt, expiry_tagging
 from openai_cf.storage.files import FileRepository
 from openai_cf.storage.pages import PageRequest
 from openai_cf.storage.table import Table
@@ -47,8 +47,11 @@ class HookedBlobs(BlobStore):
     before_put: Callable[[], None] | None = None
     before_finish: Callable[[], None] | None = None
 
-    def put_file(self, key: str, fileobj: IO[bytes], *, content_type: str = "application/octet-stream") -> None:
-        super().put_file(key, fileobj, content_type=content_type)
+    def put_file(
+        self, key: str, fileobj: IO[bytes], *, content_type: str = "application/octet-stream",
+        tagging: str | None = None,
+    ) -> None:  # fmt: skip
+        super().put_file(key, fileobj, content_type=content_type, tagging=tagging)
         hook, self.before_put = self.before_put, None
         if hook:
             hook()
@@ -82,6 +85,10 @@ class World:
 
     def content(self, file_id: str) -> bytes:
         return b"".join(self.files.content(file_id)[1].chunks)
+
+    def tags(self, file_id: str) -> dict[str, str]:
+        answer = self.blobs._clients.client("s3").get_object_tagging(Bucket=BUCKET, Key=f"files/{file_id}")
+        return {tag["Key"]: tag["Value"] for tag in answer["TagSet"]}
 
     def keys(self, prefix: str) -> list[str]:
         listed = self.blobs._clients.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=prefix)
@@ -161,6 +168,33 @@ def test_the_files_expires_after_counts_from_the_files_creation(world: World) ->
     done = world.complete(upload.id, [part])
     assert done.file is not None and done.file.expires_at == int(START) + 600 + 7200
     assert done.expires_at == int(START) + 3600
+    # And its bytes carry their expiry for the bucket's lifecycle rules: within a day
+    assert world.tags(done.file.id) == {EXPIRY_TAG: "1"}
+
+
+def test_a_file_that_never_expires_has_no_expiry_tag(world: World) -> None:
+    upload = world.create(3)
+    done = world.complete(upload.id, [world.send(upload.id, b"abc")])
+    assert done.file is not None and world.tags(done.file.id) == {}
+    created = world.files.create(io.BytesIO(b"x"), size=1, filename="a.txt", purpose="assistants",
+                                 content_type="text/plain", expires_after=None, owner=OWNER)  # fmt: skip
+    assert world.tags(created.id) == {}
+
+
+def test_a_files_bytes_carry_its_expiry_in_whole_days_rounded_up(world: World) -> None:
+    created = world.files.create(
+        io.BytesIO(b"x"), size=1, filename="a.txt", purpose="assistants", content_type="text/plain",
+        expires_after=ExpiresAfter(anchor="created_at", seconds=2 * 86_400 + 1), owner=OWNER,
+    )  # fmt: skip
+    assert world.tags(created.id) == {EXPIRY_TAG: "3"}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "days"), [(1, 1), (3600, 1), (86_400, 1), (86_401, 2), (30 * 86_400, 30), (90 * 86_400, 31)]
+)
+def test_expiry_tagging_counts_whole_days(seconds: int, days: int) -> None:
+    assert expiry_tagging(START + seconds, START) == f"{EXPIRY_TAG}={days}"
+    assert expiry_tagging(None, START) is None
 
 
 # -- the state machine ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Typed settings, read once from the environment.
+"""Typed settings, read once from the environment (no I/O: never a secret read).
 
-On AWS the secrets (`ACCESS_TOKEN`, `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`) live in one
-Secrets Manager secret named by `OPENAI_CF_SECRET_ARN`; they are fetched on first use (the first
-request), never at import time, and environment variables win over the secret.
+On AWS the secret values (`ACCESS_TOKEN`, `CLOUDFLARE_API_TOKEN`) live in Secrets Manager: the
+settings hold only the secrets' ARNs, and `openai_cf.credentials` reads them through a cache with a
+TTL, so that a changed secret reaches warm functions. Environment variables win over the secrets.
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ class Settings(BaseModel):
     # `serve` only: seconds a received run message stays invisible; a run whose executor died
     # resumes this long after its message was taken (on AWS the queue's own timeout applies).
     local_visibility_timeout: int = Field(default=10, gt=0)
+    # Browser origins allowed to call the API (CORS; `*` for any); empty = no CORS headers at all.
+    # CDK sets it from the `cors_allowed_origins` context; `serve` reads it from the environment too.
+    cors_allowed_origins: tuple[str, ...] = ()
+
+    # Secrets Manager secrets holding what the environment lacks (`openai_cf.credentials`): the
+    # bearer tokens, and the Cloudflare API token (CDK sets both ARNs). Read again every
+    # `secret_ttl_seconds`, so a changed secret is in use within minutes.
+    access_token_secret_id: str | None = None
+    cloudflare_secret_id: str | None = None
+    secret_ttl_seconds: float = Field(default=300.0, gt=0)
 
     @property
     def has_cloudflare_credentials(self) -> bool:
@@ -106,30 +116,30 @@ def _aliases(raw: str | None) -> dict[str, str]:
     return value
 
 
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """`https://a.example,https://b.example` (or `*`): origins compare as exact strings, as browsers send them."""
+    origins = tuple(part.strip().rstrip("/") for part in (raw or "").split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("https://", "http://")):
+            raise SettingsError(f"OPENAI_CF_CORS_ALLOWED_ORIGINS: {origin!r} is not an origin (https://host or *)")
+    return origins
+
+
 SECRET_KEYS = ("ACCESS_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
 
-def secret_values(secret_id: str) -> dict[str, str]:
-    """The JSON key/value secret, from Secrets Manager (boto3 is imported only here)."""
-    import boto3
-
-    raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    try:
-        values = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SettingsError(f"secret {secret_id} must hold a JSON object") from exc
-    return {k: str(v) for k, v in values.items() if k in SECRET_KEYS and v}
+def split_tokens(raw: str) -> tuple[str, ...]:
+    """`ACCESS_TOKEN` holds one bearer token or several, comma-separated (a rotation's old and new)."""
+    return tuple(t.strip() for t in raw.split(",") if t.strip())
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    secret_id = env.get("OPENAI_CF_SECRET_ARN")
-    if secret_id and not all(env.get(key) for key in SECRET_KEYS):
-        env = {**secret_values(secret_id), **{k: v for k, v in env.items() if v}}
-    tokens = tuple(t.strip() for t in env.get("ACCESS_TOKEN", "").split(",") if t.strip())
+    # The one JSON secret of earlier deployments (all three keys) still works, for both.
+    legacy_secret = env.get("OPENAI_CF_SECRET_ARN") or None
     try:
         return Settings(
-            access_tokens=tokens,
+            access_tokens=split_tokens(env.get("ACCESS_TOKEN", "")),
             cloudflare_account_id=env.get("CLOUDFLARE_ACCOUNT_ID") or None,
             cloudflare_api_token=env.get("CLOUDFLARE_API_TOKEN") or None,
             cloudflare_api_base_url=(env.get("CLOUDFLARE_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
@@ -158,6 +168,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             run_cancel_check_seconds=_float(env, "OPENAI_CF_RUN_CANCEL_CHECK_SECONDS", 0.5),
             run_poll_after_ms=int(_float(env, "OPENAI_CF_RUN_POLL_AFTER_MS", 500)),
             local_visibility_timeout=int(_float(env, "OPENAI_CF_LOCAL_VISIBILITY_TIMEOUT", 10)),
+            cors_allowed_origins=_origins(env.get("OPENAI_CF_CORS_ALLOWED_ORIGINS")),
+            access_token_secret_id=env.get("OPENAI_CF_ACCESS_TOKEN_SECRET_ARN") or legacy_secret,
+            cloudflare_secret_id=env.get("OPENAI_CF_CLOUDFLARE_SECRET_ARN") or legacy_secret,
+            secret_ttl_seconds=_float(env, "OPENAI_CF_SECRET_TTL_SECONDS", 300.0),
         )
     except ValidationError as exc:
         raise SettingsError(str(exc)) from exc

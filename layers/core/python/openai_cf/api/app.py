@@ -3,8 +3,9 @@
     create_app("chat_completions")   # one Lambda function's app
     create_app()                     # every route: the local server
 
-Middleware order (outside in): request context (ids, timing, last-resort errors) → bearer auth
-→ body limit → Starlette routing. Services are built on the first request, not at import.
+Middleware order (outside in): CORS (off unless origins are set) → request context (ids, timing,
+last-resort errors) → bearer auth → body limit → Starlette routing. Services are built on the
+first request, not at import.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp
 
-from openai_cf.api.logs import configure_logging
+from openai_cf.api.cors import Cors
+from openai_cf.api.logs import configure_logging, count_upstream_error
 from openai_cf.api.middleware import BearerAuth, BodyLimit, RequestContext, behind_web_adapter
 from openai_cf.api.responses import error_response
 from openai_cf.errors import MethodNotAllowedError, NotFoundError, OpenAICFError, unexpected_error
@@ -39,6 +41,7 @@ def _import(path: str) -> Callable[..., Any]:
 
 async def _openai_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OpenAICFError)
+    count_upstream_error(exc)
     return error_response(exc)
 
 
@@ -96,7 +99,8 @@ def create_app(
     configure_logging(os.environ.get("LOG_LEVEL") or "INFO")
     handlers = {OpenAICFError: _openai_error, HTTPException: _http_error, Exception: _unexpected_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
-    app.state.services = _LazyServices(settings, build)
+    lazy = _LazyServices(settings, build)
+    app.state.services = lazy
     app.state.settings = settings
     guarded = BearerAuth(
         BodyLimit(
@@ -104,6 +108,11 @@ def create_app(
             max_bytes=lambda: settings().max_request_bytes,
             binary_max_bytes=lambda: settings().max_binary_request_bytes,
         ),
-        tokens=lambda: settings().access_tokens,
+        # The environment's tokens, else the access-token secret's (re-read every few minutes).
+        tokens=lambda: lazy().credentials.access_tokens(),
     )
-    return RequestContext(guarded, trust_platform=behind_web_adapter(os.environ))
+    return Cors(
+        RequestContext(guarded, trust_platform=behind_web_adapter(os.environ)),
+        origins=lambda: settings().cors_allowed_origins,
+        methods=[row.method for row in routes_for(function)],
+    )

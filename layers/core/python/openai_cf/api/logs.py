@@ -5,6 +5,15 @@ anything else passed in `extra=` is dropped. A record that carries `metrics` is 
 CloudWatch's Embedded Metric Format, so token counts become metrics per model and endpoint with
 no agent and no extra call. (Powertools' Logger and Metrics would do the same but cost ~80 ms of
 imports at every cold start.)
+
+Metrics in namespace `openai-cf` (infra/constructs/monitoring.py alarms on the `service` ones):
+
+    Requests, PromptTokens, CompletionTokens   endpoint, model   one generation (services/generation.py)
+    TimeToFirstByte (ms)                        service=api       every request: until the status line
+    UpstreamErrors                              service=api       an answer that carried a Workers AI failure
+
+The `service` metrics have one fixed dimension set on purpose: an alarm watches one series, and
+CloudWatch cannot sum a metric over dimension values (models, routes) inside an alarm.
 """
 
 from __future__ import annotations
@@ -14,8 +23,19 @@ import logging
 import sys
 import time
 
+from openai_cf.errors import BadGatewayError, GatewayTimeoutError, OpenAICFError, RateLimitError
+
 NAMESPACE = "openai-cf"
 DIMENSIONS = ("endpoint", "model")
+# The HTTP functions' service-level metrics (the run executor's Powertools metrics say
+# service=run_executor).
+SERVICE = "api"
+SERVICE_DIMENSIONS = ("service",)
+UPSTREAM_ERRORS = "UpstreamErrors"
+TIME_TO_FIRST_BYTE = "TimeToFirstByte"
+UNITS = {TIME_TO_FIRST_BYTE: "Milliseconds"}
+
+upstream_logger = logging.getLogger("openai_cf.upstream")
 
 FIELDS = (
     "endpoint",
@@ -31,6 +51,8 @@ FIELDS = (
     "completion_tokens",
     "inputs",
     "error",
+    "service",
+    "code",
 )
 
 
@@ -49,24 +71,53 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
         metrics = getattr(record, "metrics", None)
-        if isinstance(metrics, dict) and all(d in entry for d in DIMENSIONS):
-            _add_emf(entry, metrics, int(record.created * 1000))
+        dimensions = getattr(record, "dimensions", DIMENSIONS)
+        if isinstance(metrics, dict) and all(d in entry for d in dimensions):
+            _add_emf(entry, metrics, int(record.created * 1000), tuple(dimensions))
         return json.dumps(entry, separators=(",", ":"))
 
 
-def _add_emf(entry: dict[str, object], metrics: dict[str, float], timestamp_ms: int) -> None:
+def _add_emf(
+    entry: dict[str, object], metrics: dict[str, float], timestamp_ms: int, dimensions: tuple[str, ...]
+) -> None:
     values = {name: value for name, value in metrics.items() if value is not None}
+    if not values:
+        return
     entry.update(values)
     entry["_aws"] = {
         "Timestamp": timestamp_ms,
         "CloudWatchMetrics": [
             {
                 "Namespace": NAMESPACE,
-                "Dimensions": [list(DIMENSIONS)],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
+                "Dimensions": [list(dimensions)],
+                "Metrics": [{"Name": name, "Unit": UNITS.get(name, "Count")} for name in values],
             }
         ],
     }
+
+
+def is_upstream(error: OpenAICFError) -> bool:
+    """A failure of Workers AI itself (unreachable, slow, 5xx, rate-limited, refusing our
+    credentials), as translated in workers_ai/errors.py; not a request Workers AI rightly refused."""
+    if isinstance(error, (BadGatewayError, GatewayTimeoutError, RateLimitError)):
+        return True
+    return (error.code or "").startswith("upstream_")
+
+
+def count_upstream_error(error: OpenAICFError) -> None:
+    """Log (and count, `UpstreamErrors`) an upstream failure that reached a client: the status and
+    code only, never the upstream message (it may quote the request)."""
+    if is_upstream(error):
+        upstream_logger.warning(
+            "upstream error",
+            extra={
+                "service": SERVICE,
+                "status": error.status,
+                "code": error.code,
+                "metrics": {UPSTREAM_ERRORS: 1},
+                "dimensions": SERVICE_DIMENSIONS,
+            },
+        )
 
 
 def configure_logging(level: str) -> None:

@@ -1,8 +1,9 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and costs latency).
 
 `RequestContext` gives every response `x-request-id`, `openai-processing-ms` and `openai-version`,
-logs one structured line per request (never bodies or keys), and turns any failure that escaped
-the app into the OpenAI envelope. `BearerAuth` guards every route with a constant-time compare.
+logs one structured line per request (never bodies or keys; with the `TimeToFirstByte` metric),
+and turns any failure that escaped the app into the OpenAI envelope. `BearerAuth` guards every
+route with a constant-time compare.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openai_cf.api.logs import SERVICE, SERVICE_DIMENSIONS, TIME_TO_FIRST_BYTE
 from openai_cf.api.responses import dumps, error_body
 from openai_cf.errors import AuthenticationError, OpenAICFError, PayloadTooLargeError, unexpected_error
 
@@ -89,13 +91,14 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         response_started = False
+        first_byte_ms: int | None = None
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status, response_started, first_byte_ms
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                elapsed = int((self.clock() - started) * 1000)
+                elapsed = first_byte_ms = int((self.clock() - started) * 1000)
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -120,6 +123,10 @@ class RequestContext:
                     "path": scope.get("path") if "endpoint" in scope else None,
                     "status": status,
                     "latency_ms": round((self.clock() - started) * 1000, 2),
+                    # Until the status line: the whole answer when buffered, the first event when streamed.
+                    "service": SERVICE,
+                    "metrics": {TIME_TO_FIRST_BYTE: first_byte_ms},
+                    "dimensions": SERVICE_DIMENSIONS,
                 },
             )
 
@@ -145,9 +152,15 @@ class BearerAuth:
                 _auth_error("You didn't provide an API key. Send it as 'Authorization: Bearer <token>'."),
             )
             return
+        try:
+            candidates = self.tokens()
+        except OpenAICFError as exc:
+            # The tokens' secret could not be read yet (`openai_cf.credentials`): a 500 that says so.
+            await send_error(send, exc)
+            return
         # Compare against every key without short-circuiting, each in constant time.
         matched: str | None = None
-        for candidate in self.tokens():
+        for candidate in candidates:
             if hmac.compare_digest(token.strip(), candidate.encode()):
                 matched = candidate
         if matched is None:

@@ -23,6 +23,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from openai_cf import cancel
+from openai_cf.api.logs import count_upstream_error
 from openai_cf.api.responses import dumps, error_body
 from openai_cf.errors import ClientClosedRequest, OpenAICFError
 from openai_cf.schemas.streams import ServerEvent
@@ -98,6 +99,7 @@ async def sse_events(
 def _error_event(exc: BaseException) -> bytes:
     if isinstance(exc, OpenAICFError):
         error = exc
+        count_upstream_error(exc)
     elif isinstance(exc, cancel.Cancelled):
         error = ClientClosedRequest("The stream was cancelled.")
     else:

@@ -4,10 +4,11 @@ queue, and (without Cloudflare credentials) the offline Workers AI emulator."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import secrets
 import sys
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +16,48 @@ if TYPE_CHECKING:
     from openai_cf.local.poller import QueuePoller
 
 EMULATOR_TOKEN = "emulator-token"  # noqa: S105 - the local emulator's fixed, non-secret token
+# `pip install openai-cf` brings what the Lambda functions need; `serve` also needs the `local` extra.
+LOCAL_EXTRA_HINT = "pip install 'openai-cf[local]'"
+
+
+class MissingExtraError(Exception):
+    """`serve` cannot run on this installation: it lacks the `local` extra."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.message = (
+            f"openai-cf serve needs modules this installation lacks: {', '.join(repr(m) for m in missing)}. "
+            f"They come with the package's 'local' extra (`pip install openai-cf` leaves it out):\n\n"
+            f"    {LOCAL_EXTRA_HINT}\n"
+        )
+        super().__init__(self.message)
+
+
+def needed_modules(env: Mapping[str, str], *, with_aws: bool) -> list[str]:
+    """Third-party modules this `serve` would import: the `local` extra's moto (the embedded AWS),
+    boto3 (the Lambda runtime's when deployed; here it sets moto up and polls the run queue) and
+    jsonschema (the offline emulator), and uvicorn (a base dependency: a broken install gets the
+    same cure)."""
+    needed = ["uvicorn"]
+    if with_aws and not env.get("AWS_ENDPOINT_URL"):
+        needed.append("moto")
+    if with_aws:
+        needed.append("boto3")
+    if not (env.get("CLOUDFLARE_ACCOUNT_ID") and env.get("CLOUDFLARE_API_TOKEN")):
+        needed.append("jsonschema")
+    return needed
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_local_extra(env: Mapping[str, str], *, with_aws: bool) -> None:
+    missing = [module for module in needed_modules(env, with_aws=with_aws) if not _installed(module)]
+    if missing:
+        raise MissingExtraError(missing)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +130,26 @@ def start_run_executor(env: MutableMapping[str, str]) -> QueuePoller:
     return poller.start()
 
 
+def start_dead_letter_handler(env: MutableMapping[str, str]) -> QueuePoller | None:
+    """Poll the run queue's dead-letter queue and hand its messages to the dead-letter handler, as
+    the `run_dead_letters` function is fed on AWS: a run whose message the queue gave up on fails."""
+    from openai_cf.executor.dead_letters import handler
+    from openai_cf.local.poller import QueuePoller, dead_letter_queue_url
+    from openai_cf.settings import settings_from_env
+    from openai_cf.storage.aws import AwsClients
+
+    settings = settings_from_env(env)
+    sqs = AwsClients(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url).client("sqs")
+    url = dead_letter_queue_url(sqs, settings.run_queue_url) if settings.run_queue_url else None
+    if url is None:
+        return None
+    poller = QueuePoller(
+        sqs, url, handler, visibility_timeout=settings.local_visibility_timeout,
+        region=settings.aws_region or "us-east-1", function_name="run_dead_letters",
+    )  # fmt: skip
+    return poller.start()
+
+
 def banner(base_url: str, token: str, env: MutableMapping[str, str], generated: bool) -> str:
     emulated = env.get("OPENAI_CF_UPSTREAM_LABEL") == "emulator"
     upstream = (
@@ -130,6 +193,7 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     aws = configure_aws(env) if with_aws else None
     emulator = configure_upstream(env)
     poller = start_run_executor(env) if with_aws else None
+    dead_letters = start_dead_letter_handler(env) if with_aws else None
     try:
         from openai_cf.api.app import create_app
         from openai_cf.api.server import serve as serve_app
@@ -143,6 +207,8 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
     finally:
         if poller is not None:
             poller.stop()
+        if dead_letters is not None:
+            dead_letters.stop()
         if emulator is not None:
             emulator.stop()  # type: ignore[attr-defined]
         if aws is not None:
@@ -153,9 +219,20 @@ def serve(host: str, port: int, *, with_aws: bool = True) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command != "serve":
+        return 2
+    try:
+        check_local_extra(os.environ, with_aws=not args.no_aws)
         return serve(args.host, args.port, with_aws=not args.no_aws)
-    return 2
+    except MissingExtraError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        # A dependency of the extra's own (moto's server needs flask, for one) missing: the same cure.
+        if exc.name is None or exc.name.partition(".")[0] == "openai_cf":
+            raise
+        print(MissingExtraError([exc.name]).message, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,10 +9,15 @@ within seconds).
 Each invocation's context has the visibility timeout as its time limit, as a Lambda function's
 timeout bounds its SQS messages' processing: the executor's in-progress idempotency records
 expire with it, so the message of an executor that died is not held back any longer than that.
+
+A second poller feeds the run queue's dead-letter queue (`dead_letter_queue_url`) to the
+dead-letter handler, as the `run_dead_letters` function is fed on AWS: locally, too, a run whose
+message the queue gave up on ends `failed` instead of waiting for its expiry.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -61,10 +66,19 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     }
 
 
+def dead_letter_queue_url(sqs: Any, queue_url: str) -> str | None:
+    """The URL of the queue's dead-letter queue, from its redrive policy (None: it has none)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+    if not attributes.get("RedrivePolicy"):
+        return None
+    target_arn = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+    return str(sqs.get_queue_url(QueueName=target_arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+
 class QueuePoller:
     def __init__(
         self, sqs: Any, queue_url: str, handler: Handler, *, visibility_timeout: int = 10,
-        wait_seconds: int = 1, batch_size: int = 10, region: str = "us-east-1",
+        wait_seconds: int = 1, batch_size: int = 10, region: str = "us-east-1", function_name: str = "run_executor",
     ) -> None:  # fmt: skip
         self._sqs = sqs
         self._queue_url = queue_url
@@ -73,6 +87,7 @@ class QueuePoller:
         self._wait_seconds = wait_seconds
         self._batch_size = batch_size
         self._region = region
+        self._function_name = function_name
         self._arn = f"arn:aws:sqs:{region}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -86,11 +101,14 @@ class QueuePoller:
         if not messages:
             return 0
         try:
-            context = LocalContext(timeout_seconds=float(max(1, self._visibility_timeout)))
+            context = LocalContext(
+                function_name=self._function_name, timeout_seconds=float(max(1, self._visibility_timeout)),
+                invoked_function_arn=f"arn:aws:lambda:{self._region}:000000000000:function:{self._function_name}",
+            )  # fmt: skip
             answer = self._handler(sqs_event(messages, self._arn, self._region), context) or {}
         except Exception:
             # Lambda would retry the whole batch: leave every message for its next delivery.
-            logger.exception("run executor failed on a batch")
+            logger.exception("%s failed on a batch", self._function_name)
             return len(messages)
         failed = {f.get("itemIdentifier") for f in answer.get("batchItemFailures", [])}
         for message in messages:
@@ -99,7 +117,7 @@ class QueuePoller:
         return len(messages)
 
     def start(self) -> QueuePoller:
-        self._thread = threading.Thread(target=self._run, name="queue-poller", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"queue-poller-{self._function_name}", daemon=True)
         self._thread.start()
         return self
 
@@ -113,5 +131,5 @@ class QueuePoller:
             try:
                 self.poll_once()
             except Exception:
-                logger.exception("polling the run queue failed")
+                logger.exception("polling a queue for %s failed", self._function_name)
                 self._stop.wait(1)

@@ -13,6 +13,7 @@ from openai_cf.errors import InternalServerError, OpenAICFError
 from openai_cf.settings import Settings
 
 if TYPE_CHECKING:
+    from openai_cf.credentials import Credentials
     from openai_cf.services.assistants import AssistantsService
     from openai_cf.services.chat import ChatService
     from openai_cf.services.completions import CompletionsService
@@ -39,21 +40,33 @@ class Services:
 
     # -- what talks to the world -------------------------------------------------------------
     @cached_property
+    def credentials(self) -> Credentials:
+        """Bearer tokens and Cloudflare credentials: the environment's, else the secrets' (cached
+        with a TTL). Nothing is read until a value is asked for."""
+        from openai_cf.credentials import Credentials, secrets_manager_fetch
+
+        return Credentials(self.settings, secrets_manager_fetch(lambda: self._aws.client("secretsmanager")))
+
+    @cached_property
     def workers_ai(self) -> WorkersAIClient:
+        """Built once credentials exist (until then every use raises `upstream_not_configured`); the
+        token is asked for again before each call, so a changed secret reaches this client."""
         from openai_cf.workers_ai.client import WorkersAIClient
 
         settings = self.settings
-        if not settings.has_cloudflare_credentials:
+        cloudflare = self.credentials.cloudflare()
+        if not cloudflare.configured:
             raise InternalServerError(
-                "Workers AI is not configured: set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN "
-                "(or run `openai-cf serve`, which starts the offline emulator).",
+                "Workers AI is not configured: set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (deployed: "
+                "the cloudflare_account_id context and the Cloudflare token secret; locally, `openai-cf serve` "
+                "starts the offline emulator without them).",
                 code="upstream_not_configured",
                 should_retry=False,
             )
         return WorkersAIClient(
             base_url=settings.cloudflare_api_base_url,
-            account_id=settings.cloudflare_account_id or "",
-            api_token=settings.cloudflare_api_token or "",
+            account_id=cloudflare.account_id or "",
+            api_token=self.credentials.cloudflare_api_token,
             gateway_id=settings.cloudflare_ai_gateway_id,
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,

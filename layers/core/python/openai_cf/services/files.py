@@ -3,7 +3,7 @@
 The bytes are stored before the record, and the record is removed before the bytes, so a client
 never sees a file whose content is missing; a failure in between leaves at most unreferenced bytes.
 Expired files (`expires_after`) answer 404 from their `expires_at` on, before DynamoDB's TTL
-removes them.
+removes the record and the bucket's lifecycle rules the bytes (tagged with their expiry).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from openai_cf import errors as e
 from openai_cf.ids import new_id
 from openai_cf.schemas.files import ExpiresAfter, FileDeleted, FileListParams, FileObject
 from openai_cf.schemas.pagination import CursorPage
-from openai_cf.storage.blobs import Blob, BlobStore
+from openai_cf.storage.blobs import Blob, BlobStore, expiry_tagging
 from openai_cf.storage.files import FileRecord, FileRepository
 from openai_cf.storage.pages import PageRequest
 
@@ -45,7 +45,8 @@ class FilesService:
             filename=filename, purpose=purpose, content_type=content_type,
             expires_at=now + expires_after.seconds if expires_after else None,
         )  # fmt: skip
-        self._blobs.put_file(record.blob_key, content, content_type=content_type)
+        self._blobs.put_file(record.blob_key, content, content_type=content_type,
+                             tagging=expiry_tagging(record.expires_at, now))  # fmt: skip
         self._files.add(record)
         return record.to_wire()
 

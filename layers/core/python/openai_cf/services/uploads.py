@@ -19,7 +19,7 @@ from openai_cf import errors as e
 from openai_cf.ids import new_id
 from openai_cf.schemas.uploads import Upload, UploadCompleteParams, UploadCreateParams, UploadPart
 from openai_cf.storage import assembly
-from openai_cf.storage.blobs import BlobStore
+from openai_cf.storage.blobs import BlobStore, expiry_tagging
 from openai_cf.storage.files import FileRecord
 from openai_cf.storage.table import ConditionFailed
 from openai_cf.storage.uploads import (
@@ -177,7 +177,8 @@ class UploadsService:
         sources = [assembly.Source(part.blob_key, part.bytes) for part in parts]
         try:
             assembly.assemble(self._blobs, sources, file.blob_key, content_type=record.mime_type,
-                              limits=self._limits, md5=md5)  # fmt: skip
+                              limits=self._limits, md5=md5,
+                              tagging=expiry_tagging(file.expires_at, file.created_at))  # fmt: skip
         except assembly.DigestMismatch as exc:
             raise e.InvalidRequestError(
                 f"The md5 of the parts joined in this order is {exc.actual}, not {md5}; the Upload is still pending.",

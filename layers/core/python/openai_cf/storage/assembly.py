@@ -150,7 +150,7 @@ class PartStore(Protocol):
     """What assembly needs of S3 (`blobs.BlobStore`; tests give a fake to measure memory)."""
 
     def open(self, key: str, *, byte_range: tuple[int, int] | None = None) -> Blob: ...
-    def start_multipart(self, key: str, *, content_type: str) -> str: ...
+    def start_multipart(self, key: str, *, content_type: str, tagging: str | None = None) -> str: ...
     def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartReceipt: ...
     def copy_part(
         self, key: str, upload_id: str, number: int, source: str, *, byte_range: tuple[int, int] | None = None
@@ -161,12 +161,12 @@ class PartStore(Protocol):
 
 def assemble(
     store: PartStore, sources: Sequence[Source], key: str, *, content_type: str, limits: Limits,
-    md5: str | None = None,
+    md5: str | None = None, tagging: str | None = None,
 ) -> None:  # fmt: skip
     """Write the sources, in order, as the one object `key`; with `md5`, only if the bytes have it
     (`DigestMismatch` otherwise). Raises `TooManyParts` before any write."""
     steps = plan([source.size for source in sources], limits)
-    upload_id = store.start_multipart(key, content_type=content_type)
+    upload_id = store.start_multipart(key, content_type=content_type, tagging=tagging)
     try:
         writer = _Writer(store, key, upload_id, sources, hashlib.md5(usedforsecurity=False) if md5 else None)
         receipts = writer.run(steps)

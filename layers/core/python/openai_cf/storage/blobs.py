@@ -7,6 +7,7 @@ chunks, so neither direction holds a file in the function's memory. The multipar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -21,6 +22,20 @@ _CHECKSUM = "CRC32"
 
 # What CompleteMultipartUpload needs to hear again about one part: its ETag and its checksum.
 PartReceipt = dict[str, str]
+
+# The bytes of a file with `expires_after` carry this tag, its value the whole days from now to
+# its `expires_at` (rounded up): one bucket lifecycle rule per value deletes them then, as
+# DynamoDB's TTL deletes the record. Files expire within 30 days at most (OpenAI's bound).
+EXPIRY_TAG = "openai-cf-expire-days"
+EXPIRY_TAG_MAX_DAYS = 31
+
+
+def expiry_tagging(expires_at: float | None, now: float) -> str | None:
+    """The `Tagging` of an object that should be deleted from `expires_at` on, or None."""
+    if expires_at is None:
+        return None
+    days = min(EXPIRY_TAG_MAX_DAYS, max(1, math.ceil((expires_at - now) / 86400)))
+    return f"{EXPIRY_TAG}={days}"
 
 
 @dataclass(frozen=True)
@@ -39,9 +54,13 @@ class BlobStore:
     def _s3(self) -> Any:
         return self._clients.client("s3")
 
-    def put_file(self, key: str, fileobj: IO[bytes], *, content_type: str = "application/octet-stream") -> None:
+    def put_file(
+        self, key: str, fileobj: IO[bytes], *, content_type: str = "application/octet-stream",
+        tagging: str | None = None,
+    ) -> None:  # fmt: skip
+        extra = {"ContentType": content_type, **_ENCRYPTED, **({"Tagging": tagging} if tagging else {})}
         with translated():
-            self._s3.upload_fileobj(fileobj, self.bucket, key, ExtraArgs={"ContentType": content_type, **_ENCRYPTED})
+            self._s3.upload_fileobj(fileobj, self.bucket, key, ExtraArgs=extra)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
         with translated():
@@ -59,10 +78,11 @@ class BlobStore:
     # -- multipart uploads (S3 parts: 5 MiB at least, but the last; numbered from 1) -------------
     # Each part carries a CRC32 that S3 checks, as boto3's own transfer manager does it: the upload
     # is created with the algorithm, and the completion repeats each part's receipt (ETag, CRC32).
-    def start_multipart(self, key: str, *, content_type: str) -> str:
+    def start_multipart(self, key: str, *, content_type: str, tagging: str | None = None) -> str:
+        extra = {"Tagging": tagging} if tagging else {}
         with translated():
             answer = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type,
-                                                      ChecksumAlgorithm=_CHECKSUM, **_ENCRYPTED)  # fmt: skip
+                                                      ChecksumAlgorithm=_CHECKSUM, **_ENCRYPTED, **extra)  # fmt: skip
         return str(answer["UploadId"])
 
     def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> PartReceipt:

@@ -63,7 +63,7 @@ class WorkersAIClient:
         *,
         base_url: str,
         account_id: str,
-        api_token: str,
+        api_token: str | Callable[[], str],
         gateway_id: str | None = None,
         session: requests.Session | None = None,
         connect_timeout: float = 5.0,
@@ -79,7 +79,10 @@ class WorkersAIClient:
         self._api_base = CLOUDFLARE_API if self._gateway_style else self._base
         self._account = account_id
         self._session = session or _new_session(self._base)
-        self._headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+        # A callable is asked before every call: the token may change in Secrets Manager while this
+        # client lives (`openai_cf.credentials` caches it; asking costs a clock comparison).
+        self._token: Callable[[], str] = api_token if callable(api_token) else _constant(api_token)
+        self._headers = {"Content-Type": "application/json"}
         if gateway_id:
             self._headers["cf-aig-gateway-id"] = gateway_id
         self._timeout = (connect_timeout, read_timeout)
@@ -152,7 +155,9 @@ class WorkersAIClient:
         model: str | None = None,
         session: str | None = None,
     ) -> requests.Response:
-        headers = {**self._headers, "x-session-affinity": affinity_key(session)} if session else self._headers
+        headers = {**self._headers, "Authorization": f"Bearer {self._token()}"}
+        if session:
+            headers["x-session-affinity"] = affinity_key(session)
         attempt = 0
         while True:
             # An abandoned request (its client left) is never sent, nor sent again.
@@ -245,6 +250,10 @@ def _is_connect_failure(exc: requests.ConnectionError) -> bool:
     # Only failures before the request was sent are safe to repeat for a generation request.
     text = repr(exc)
     return "NewConnectionError" in text or "Failed to establish" in text or "Connection refused" in text
+
+
+def _constant(token: str) -> Callable[[], str]:
+    return lambda: token
 
 
 def _new_session(base_url: str) -> requests.Session:
