@@ -3,7 +3,6 @@ docs/deploy-sizing.md): less where its billed time waits on a model, 1 GB where 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +23,11 @@ WORKERS = (constants.EXECUTOR_NAME, constants.DEAD_LETTERS_NAME)
 
 
 @pytest.fixture(scope="module")
-def memory(cdk_context: dict[str, Any], repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+def memory(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
     """MemorySize of each of our functions in the synthesized template, by function name."""
-    # Given the stack synthesized offline
+    # Given the stack synthesized offline (bundling skipped: conftest)
     app = cdk.App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    stack = ApiStack(app, "Test", layer_source=repo_root / "layers" / "core")
+    stack = ApiStack(app, "Test")
     resources = app.synth().get_stack_artifact(stack.artifact_id).template["Resources"]
     functions = {**stack.functions, constants.EXECUTOR_NAME: stack.executor,
                  constants.DEAD_LETTERS_NAME: stack.dead_letters}  # fmt: skip
