@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import coldstart, overhead, procs, runs, storage, streaming
+from bench import coldstart, overhead, procs, runs, sizing, storage, streaming
 
 BENCHMARKS: dict[str, Callable[..., str]] = {
     "overhead": overhead.main,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[..., str]] = {
     "storage": storage.main,
     "uploads": storage.uploads_main,
     "runs": runs.main,
+    "sizing": sizing.main,
 }
 # Investigation aids, run only when named.
 EXTRAS: dict[str, Callable[..., str]] = {

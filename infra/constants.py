@@ -148,3 +148,34 @@ LATENCY_EVALUATION_PERIODS = 3
 DEAD_LETTER_EVALUATION_PERIODS = 3
 # CloudWatch alarms take at most 10 metrics in one math expression.
 ALARM_MAX_METRICS = 10
+
+# Memory per function, chosen by measurement: `python -m bench sizing` runs each function under the
+# CPU share Lambda gives each size (1,769 MB = one vCPU, less = that fraction of one); figures and
+# reasoning in docs/deploy-sizing.md. Every function peaks under ~50 MB of its own, so memory buys
+# CPU only, and Lambda bills memory x wall time: a second spent waiting on the model costs in
+# proportion to memory, a second of our own CPU work costs the same at any size below 1,769 MB
+# (it just takes longer at smaller ones).
+# - 512 MB where billed time is mostly waiting on a model (streamed generations, embeddings, streamed
+#   runs, the executor's steps): half of 1 GB's cost for every waiting second, for a cold start
+#   ~0.4-0.5 s slower (0.9-1.2 s measured) and the same median overhead and first-token delay.
+#   512 MB also leaves room for the image fetches chat may do (~100 MB at the peak, settings.py).
+# - 1,024 MB where billed time is our own CPU and DynamoDB/S3 round trips (short requests, the
+#   catalogue, file bytes): less memory would save little (API Gateway's $3.50 per million requests
+#   outweighs it) and slow the boto3-heavy cold starts (0.7-1.0 s at 1 GB, 1.5-2.0 s at 512 MB); `uploads`
+#   also joins ~16 MiB per completion and streams S3 bytes, which wants the CPU and the headroom.
+# A function not listed (a route family added later) gets MEMORY_MB until it is measured.
+FUNCTION_MEMORY_MB: dict[str, int] = {
+    "chat_completions": 512,
+    "completions": 512,
+    "embeddings": 512,
+    "runs": 512,  # stream=true runs hold the function for the whole generation
+    EXECUTOR_NAME: 512,  # each step waits on one model call
+    # Off the request path and rare (a run's message given up on): size hardly matters; 1 GB keeps
+    # its Powertools/boto3 cold start short.
+    DEAD_LETTERS_NAME: 1024,
+    "models": 1024,
+    "assistants": 1024,
+    "threads": 1024,
+    "files": 1024,
+    "uploads": 1024,
+}

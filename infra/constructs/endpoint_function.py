@@ -38,6 +38,7 @@ class EndpointFunction(Construct):
         name: str,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str] | None = None,
+        memory_size: int = constants.MEMORY_MB,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -58,7 +59,7 @@ class EndpointFunction(Construct):
             handler=constants.HANDLER,
             code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=["__pycache__"]),
             layers=[web_adapter_layer(self), *layers],
-            memory_size=constants.MEMORY_MB,
+            memory_size=memory_size,
             timeout=constants.FUNCTION_TIMEOUT,
             role=self.role,
             log_group=log_group,

@@ -31,6 +31,7 @@ class WorkerFunction(Construct):
         layers: Sequence[lambda_.ILayerVersion],
         timeout: Duration,
         environment: Mapping[str, str] | None = None,
+        memory_size: int = constants.MEMORY_MB,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -51,7 +52,7 @@ class WorkerFunction(Construct):
             handler=handler,
             code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=["__pycache__"]),
             layers=list(layers),
-            memory_size=constants.MEMORY_MB,
+            memory_size=memory_size,
             timeout=timeout,
             role=self.role,
             log_group=log_group,

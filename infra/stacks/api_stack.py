@@ -44,7 +44,10 @@ class ApiStack(Stack):
 
         self.functions: dict[str, lambda_.Function] = {}
         for name in FUNCTIONS:
-            endpoint = EndpointFunction(self, construct_id(name), name=name, layers=self.layers.all)
+            endpoint = EndpointFunction(
+                self, construct_id(name), name=name, layers=self.layers.all,
+                memory_size=constants.FUNCTION_MEMORY_MB.get(name, constants.MEMORY_MB),
+            )  # fmt: skip
             self.secrets.bind_endpoint(endpoint.function, name=name)
             if name in STORAGE_FUNCTIONS:
                 self.storage.bind(endpoint.function, name=name)
@@ -58,6 +61,7 @@ class ApiStack(Stack):
             self, construct_id(constants.EXECUTOR_NAME), name=constants.EXECUTOR_NAME,
             handler=constants.EXECUTOR_HANDLER, layers=self.layers.all, timeout=constants.EXECUTOR_TIMEOUT,
             environment=constants.EXECUTOR_ENVIRONMENT,
+            memory_size=constants.FUNCTION_MEMORY_MB[constants.EXECUTOR_NAME],
         )  # fmt: skip
         self.executor = executor.function
         self.secrets.bind_upstream(self.executor)
@@ -69,6 +73,7 @@ class ApiStack(Stack):
             self, construct_id(constants.DEAD_LETTERS_NAME), name=constants.DEAD_LETTERS_NAME,
             handler=constants.DEAD_LETTERS_HANDLER, layers=self.layers.all, timeout=constants.DEAD_LETTERS_TIMEOUT,
             environment=constants.DEAD_LETTERS_ENVIRONMENT,
+            memory_size=constants.FUNCTION_MEMORY_MB[constants.DEAD_LETTERS_NAME],
         )  # fmt: skip
         self.dead_letters = dead_letters.function
         self.storage.bind(self.dead_letters, name=constants.DEAD_LETTERS_NAME)

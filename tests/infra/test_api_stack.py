@@ -145,7 +145,7 @@ def test_function_runs_the_web_adapter(synth: Synth, name: str) -> None:
     assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "run.sh"
-    assert props["MemorySize"] == constants.MEMORY_MB
+    assert props["MemorySize"] == constants.FUNCTION_MEMORY_MB.get(name, constants.MEMORY_MB)
     assert props["Timeout"] == 900
     env = props["Environment"]["Variables"]
     assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
