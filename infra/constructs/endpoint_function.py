@@ -11,12 +11,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import constants
+from infra.config import DeployConfig
 
 
 def web_adapter_layer(scope: Construct) -> lambda_.ILayerVersion:
-    """The public LWA layer of the stack's region (an `Fn::Join` on `AWS::Region`: no environment needed)."""
+    """The public LWA layer of the stack's region (an `Fn::Join` on `AWS::Region`: no environment needed),
+    or the layer context `web_adapter_layer_arn` names (another version, a copy in a private account)."""
     region = Stack.of(scope).region
-    arn = (
+    arn = DeployConfig.from_node(scope.node).web_adapter_layer_arn or (
         f"arn:aws:lambda:{region}:{constants.LWA_LAYER_ACCOUNT}:layer:"
         f"{constants.LWA_LAYER_NAME}:{constants.LWA_LAYER_VERSION}"
     )

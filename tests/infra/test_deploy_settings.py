@@ -74,3 +74,14 @@ def test_aliases_too_long_for_lambdas_environment_fail_the_synth(outdir: str) ->
     aliases = {f"model-{n}": "@cf/meta/llama-3.3-70b-instruct-fp8-fast" for n in range(60)}
     with pytest.raises(ConfigError, match="model_aliases"):
         stack_with({"model_aliases": json.dumps(aliases)}, outdir)
+
+
+def test_context_can_name_another_web_adapter_layer(outdir: str) -> None:
+    from infra.constructs.endpoint_function import EndpointFunction
+
+    arn = "arn:aws:lambda:eu-west-1:111122223333:layer:MyAdapterArm64:31"
+    app = cdk.App(context={"web_adapter_layer_arn": arn}, outdir=outdir)
+    stack = cdk.Stack(app, "Adapter")
+    EndpointFunction(stack, "Models", name="models", layers=[])
+    (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    assert function["Properties"]["Layers"] == [arn]
