@@ -68,7 +68,7 @@ $(CDK_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-## Deploying (docs/deploy-bundle.md): once, then `npx cdk bootstrap` / `npx cdk deploy` work from the repo root.
+## Deploying (README, docs/deploying.md): once, then `npx cdk bootstrap` / `npx cdk deploy` work from the repo root.
 cdk-setup: $(RUNTIME_STAMP) $(INFRA_STAMP) $(CDK_STAMP)
 
 ## cdk.out/: the template, and both layers built by CDK's local bundling (PyPI the first time, then cached).

@@ -151,7 +151,7 @@ ALARM_MAX_METRICS = 10
 
 # Memory per function, chosen by measurement: `python -m bench sizing` runs each function under the
 # CPU share Lambda gives each size (1,769 MB = one vCPU, less = that fraction of one); figures and
-# reasoning in docs/deploy-sizing.md. Every function peaks under ~50 MB of its own, so memory buys
+# reasoning in docs/deploying.md, "Memory and cost". Every function peaks under ~50 MB of its own, so memory buys
 # CPU only, and Lambda bills memory x wall time: a second spent waiting on the model costs in
 # proportion to memory, a second of our own CPU work costs the same at any size below 1,769 MB
 # (it just takes longer at smaller ones).

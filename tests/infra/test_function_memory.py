@@ -1,5 +1,5 @@
 """Each function deploys with the memory chosen for it by measurement (`python -m bench sizing`,
-docs/deploy-sizing.md): less where its billed time waits on a model, 1 GB where it is our own work."""
+docs/deploying.md, "Memory and cost"): less where its billed time waits on a model, 1 GB where it is our own work."""
 
 from __future__ import annotations
 
