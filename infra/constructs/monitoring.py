@@ -313,7 +313,11 @@ class Monitoring(Construct):
                 graph(
                     "Dead letters",
                     [run_queue.dead_letters.metric_number_of_messages_received(label="arrived", period=period)],
-                    [run_queue.dead_letters.metric_approximate_number_of_messages_visible(label="waiting")],
+                    [
+                        run_queue.dead_letters.metric_approximate_number_of_messages_visible(label="waiting"),
+                        # What the dead-letter function did with each (failed, expired, stale ...).
+                        _search("DeadLetteredRuns", "service,outcome", "Sum"),
+                    ],
                 ),
             ],
         ]

@@ -98,7 +98,8 @@ def test_a_dashboard_shows_the_api_the_models_and_the_runs(template: Template) -
     (dashboard,) = of_type(template, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["DashboardBody"])
     for shown in ("5XXError", "TimeToFirstByte", "UpstreamErrors", "GatewayThrottles", "PromptTokens",
-                  "CompletionTokens", "Runs", "RunLatency", "ApproximateNumberOfMessagesVisible"):  # fmt: skip
+                  "CompletionTokens", "Runs", "RunLatency", "ApproximateNumberOfMessagesVisible",
+                  "DeadLetteredRuns"):  # fmt: skip
         assert shown in body, shown
     assert "DashboardUrl" in "".join(template["Outputs"])
 
