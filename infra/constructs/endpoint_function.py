@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Acknowledgment, Stack, Validations
-from aws_cdk import aws_iam as iam
+from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import constants
 from infra.config import DeployConfig
+from infra.constructs.worker_function import python_function
 
 
 def web_adapter_layer(scope: Construct) -> lambda_.ILayerVersion:
@@ -44,34 +43,8 @@ class EndpointFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
-        log_group = logs.LogGroup(self, "Logs", retention=constants.LOG_RETENTION)
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"openai-cf {name} function",
-        )
-        log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description=f"openai-cf {name}: OpenAI-compatible HTTP endpoints",
-            runtime=constants.RUNTIME,
-            architecture=constants.ARCHITECTURE,
-            handler=constants.HANDLER,
-            code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=["__pycache__"]),
-            layers=[web_adapter_layer(self), *layers],
-            memory_size=memory_size,
-            timeout=constants.FUNCTION_TIMEOUT,
-            role=self.role,
-            log_group=log_group,
-            environment={**constants.WEB_ADAPTER_ENVIRONMENT, **(environment or {})},
-        )
-        Validations.of(self).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-L1",
-                reason="python3.13 is the design's runtime: the layer's wheels are built for cp313 "
-                "(constants.LAYER_PYTHON_VERSION) and the Lambda Web Adapter setup is proven on it. Moving "
-                "to a newer runtime is a deliberate change of both.",
-            )
-        )
+        self.role, self.function = python_function(
+            self, name=name, description=f"openai-cf {name}: OpenAI-compatible HTTP endpoints",
+            handler=constants.HANDLER, layers=[web_adapter_layer(self), *layers], timeout=constants.FUNCTION_TIMEOUT,
+            memory_size=memory_size, environment={**constants.WEB_ADAPTER_ENVIRONMENT, **(environment or {})},
+        )  # fmt: skip

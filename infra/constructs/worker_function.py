@@ -18,6 +18,43 @@ from constructs import Construct
 from infra import constants
 
 
+def python_function(
+    scope: Construct, *, name: str, description: str, handler: str, layers: Sequence[lambda_.ILayerVersion],
+    timeout: Duration, memory_size: int, environment: Mapping[str, str],
+) -> tuple[iam.Role, lambda_.Function]:  # fmt: skip
+    """`functions/<name>/` as a python3.13 arm64 function under `scope`, with a role of its own that
+    may write to its own log group only (no managed policy): what every function of the stack shares."""
+    log_group = logs.LogGroup(scope, "Logs", retention=constants.LOG_RETENTION)
+    role = iam.Role(
+        scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"openai-cf {name} function"
+    )
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        "Function",
+        description=description,
+        runtime=constants.RUNTIME,
+        architecture=constants.ARCHITECTURE,
+        handler=handler,
+        code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=["__pycache__"]),
+        layers=list(layers),
+        memory_size=memory_size,
+        timeout=timeout,
+        role=role,
+        log_group=log_group,
+        environment=dict(environment),
+    )
+    Validations.of(scope).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-L1",
+            reason="python3.13 is the design's runtime: the layers' wheels are built for cp313 "
+            "(constants.LAYER_PYTHON_VERSION) and the Lambda Web Adapter setup is proven on it. Moving to a "
+            "newer runtime is a deliberate change of both.",
+        )
+    )
+    return role, function
+
+
 class WorkerFunction(Construct):
     """`functions/<name>/handler.py` as a python3.13 arm64 function with a plain handler."""
 
@@ -35,33 +72,7 @@ class WorkerFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
-        log_group = logs.LogGroup(self, "Logs", retention=constants.LOG_RETENTION)
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"openai-cf {name} function",
-        )
-        log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description=f"openai-cf {name}",
-            runtime=constants.RUNTIME,
-            architecture=constants.ARCHITECTURE,
-            handler=handler,
-            code=lambda_.Code.from_asset(str(constants.FUNCTIONS_DIR / name), exclude=["__pycache__"]),
-            layers=list(layers),
-            memory_size=memory_size,
-            timeout=timeout,
-            role=self.role,
-            log_group=log_group,
-            environment=dict(environment or {}),
-        )
-        Validations.of(self).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-L1",
-                reason="python3.13 is the design's runtime: the layer's wheels are built for cp313 "
-                "(constants.LAYER_PYTHON_VERSION). Moving to a newer runtime is a deliberate change of both.",
-            )
-        )
+        self.role, self.function = python_function(
+            self, name=name, description=f"openai-cf {name}", handler=handler, layers=layers, timeout=timeout,
+            memory_size=memory_size, environment=environment or {},
+        )  # fmt: skip
