@@ -182,6 +182,30 @@ def test_a_model_that_refuses_fails_the_run_in_the_stream(table: Table) -> None:
     assert world.run(thread_id, failed.id).status == "failed"
 
 
+@pytest.mark.parametrize(
+    ("error", "counted"),
+    [
+        (e.RateLimitError("Capacity temporarily exceeded"), True),
+        (e.BadGatewayError("Workers AI could not be reached."), True),
+        (e.InvalidRequestError("Too many tokens", code="invalid_request"), False),
+    ],
+)
+def test_a_streamed_runs_upstream_failure_is_counted_as_the_apis(
+    table: Table, error: e.OpenAICFError, counted: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a model call that fails inside a streamed run (the HTTP answer itself is a 200 stream)
+    world = World(table, ScriptedChat(error))
+    with caplog.at_level("WARNING", logger="openai_cf.upstream"):
+        _, events = stream(world)
+    assert names(events)[-1] == "thread.run.failed"
+    # Then a failure of Workers AI itself counts in UpstreamErrors (service=api); a refused request does not
+    lines = [r for r in caplog.records if r.name == "openai_cf.upstream"]
+    assert len(lines) == (1 if counted else 0)
+    if counted:
+        record: Any = lines[0]
+        assert (record.metrics, record.dimensions, record.service) == ({"UpstreamErrors": 1}, ("service",), "api")
+
+
 def test_an_answer_torn_midway_ends_its_step_and_message_and_fails_the_run(table: Table) -> None:
     world = World(table, ScriptedChat(Torn("Half an", e.BadGatewayError("The Workers AI stream broke off."))))
     thread_id, events = stream(world)

@@ -23,19 +23,25 @@ import logging
 import sys
 import time
 
-from openai_cf.errors import BadGatewayError, GatewayTimeoutError, OpenAICFError, RateLimitError
+# The service-level names live in openai_cf.metrics (services count there too); re-exported here.
+from openai_cf.metrics import (
+    NAMESPACE,
+    SERVICE,
+    SERVICE_DIMENSIONS,
+    TIME_TO_FIRST_BYTE,
+    UPSTREAM_ERRORS,
+    count_upstream_error,
+    is_upstream,
+    upstream_logger,
+)
 
-NAMESPACE = "openai-cf"
+__all__ = [
+    "NAMESPACE", "SERVICE", "SERVICE_DIMENSIONS", "TIME_TO_FIRST_BYTE", "UPSTREAM_ERRORS",
+    "JsonFormatter", "configure_logging", "count_upstream_error", "is_upstream", "upstream_logger",
+]  # fmt: skip
+
 DIMENSIONS = ("endpoint", "model")
-# The HTTP functions' service-level metrics (the run executor's Powertools metrics say
-# service=run_executor).
-SERVICE = "api"
-SERVICE_DIMENSIONS = ("service",)
-UPSTREAM_ERRORS = "UpstreamErrors"
-TIME_TO_FIRST_BYTE = "TimeToFirstByte"
 UNITS = {TIME_TO_FIRST_BYTE: "Milliseconds"}
-
-upstream_logger = logging.getLogger("openai_cf.upstream")
 
 FIELDS = (
     "endpoint",
@@ -94,30 +100,6 @@ def _add_emf(
             }
         ],
     }
-
-
-def is_upstream(error: OpenAICFError) -> bool:
-    """A failure of Workers AI itself (unreachable, slow, 5xx, rate-limited, refusing our
-    credentials), as translated in workers_ai/errors.py; not a request Workers AI rightly refused."""
-    if isinstance(error, (BadGatewayError, GatewayTimeoutError, RateLimitError)):
-        return True
-    return (error.code or "").startswith("upstream_")
-
-
-def count_upstream_error(error: OpenAICFError) -> None:
-    """Log (and count, `UpstreamErrors`) an upstream failure that reached a client: the status and
-    code only, never the upstream message (it may quote the request)."""
-    if is_upstream(error):
-        upstream_logger.warning(
-            "upstream error",
-            extra={
-                "service": SERVICE,
-                "status": error.status,
-                "code": error.code,
-                "metrics": {UPSTREAM_ERRORS: 1},
-                "dimensions": SERVICE_DIMENSIONS,
-            },
-        )
 
 
 def configure_logging(level: str) -> None:

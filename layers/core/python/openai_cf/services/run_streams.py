@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from openai_cf import cancel
 from openai_cf import errors as e
+from openai_cf.metrics import count_upstream
 from openai_cf.schemas import runs as r
 from openai_cf.schemas.streams import ServerEvent
 from openai_cf.services.run_events import Emit, EventWriter
@@ -86,6 +87,10 @@ class RunStreams:
             else:
                 self._fail(run, events, exc)
             return
+        if report.upstream_error:
+            # The model call failed and the run says so (`thread.run.failed`): the HTTP answer is a 200
+            # stream, so the API's error counting never sees it; counted here, as the executor does.
+            count_upstream(None, report.upstream_error)
         if report.run is None:
             raise e.NotFoundError(f"No run found with id '{run.id}': its thread was deleted.", param="run_id")
         events.ended(report.run)

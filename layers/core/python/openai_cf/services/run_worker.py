@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from openai_cf import cancel
 from openai_cf import errors as e
 from openai_cf.ids import timestamp_ms
+from openai_cf.metrics import is_upstream
 from openai_cf.schemas.chat import ChatCompletion, ChatCompletionCreateParams
 from openai_cf.schemas.common import StreamOptions
 from openai_cf.services.chat_chunks import ChunkCollector
@@ -154,7 +155,9 @@ class RunWorker:
             return self._settle(run)
         except e.OpenAICFError as exc:
             error = last_error(exc)
-            return self._worked(self._ledger.fail(run, error["code"], error["message"]), exc.code or error["code"])
+            # Only Workers AI's own failures count as upstream errors (metrics), not requests it refused.
+            upstream = (exc.code or error["code"]) if is_upstream(exc) else None
+            return self._worked(self._ledger.fail(run, error["code"], error["message"]), upstream)
         try:
             move = self._outcomes.of(run, completion, now=self._clock())
         except e.InternalServerError as exc:
