@@ -15,6 +15,7 @@ from openai_cf.settings import Settings
 if TYPE_CHECKING:
     from openai_cf.credentials import Credentials
     from openai_cf.services.assistants import AssistantsService
+    from openai_cf.services.audio import AudioService
     from openai_cf.services.chat import ChatService
     from openai_cf.services.completions import CompletionsService
     from openai_cf.services.embeddings import EmbeddingsService
@@ -128,6 +129,12 @@ class Services:
         from openai_cf.services.embeddings import EmbeddingsService
 
         return EmbeddingsService(self.workers_ai, self.models)
+
+    @cached_property
+    def audio(self) -> AudioService:
+        from openai_cf.services.audio import AudioService
+
+        return AudioService(self.workers_ai, self.models)
 
     @cached_property
     def files(self) -> FilesService:
