@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from openai_cf.services.run_streams import RunStreams
     from openai_cf.services.run_worker import RunWorker
     from openai_cf.services.runs import RunsService
+    from openai_cf.services.speech import SpeechService
     from openai_cf.services.threads import ThreadsService
     from openai_cf.services.uploads import UploadsService
     from openai_cf.storage.aws import AwsClients
@@ -135,6 +136,12 @@ class Services:
         from openai_cf.services.audio import AudioService
 
         return AudioService(self.workers_ai, self.models)
+
+    @cached_property
+    def speech(self) -> SpeechService:
+        from openai_cf.services.speech import SpeechService
+
+        return SpeechService(self.workers_ai, self.models)
 
     @cached_property
     def files(self) -> FilesService:

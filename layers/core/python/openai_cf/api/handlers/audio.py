@@ -4,14 +4,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from openai_cf.api.app import services
 from openai_cf.api.forms import file_field, read_form, text_fields
 from openai_cf.api.handlers import in_thread
-from openai_cf.api.parsing import parse_model
+from openai_cf.api.parsing import parse_model, read_json
 from openai_cf.api.responses import json_response
-from openai_cf.schemas.audio import TranscriptionCreateFields, TranslationCreateFields
+from openai_cf.schemas.audio import SpeechCreateParams, TranscriptionCreateFields, TranslationCreateFields
 from openai_cf.services.audio import AudioUpload, check_upload
 from openai_cf.services.audio_transcripts import Rendered
 
@@ -45,3 +45,10 @@ async def create_transcription(request: Request) -> Response:
 async def create_translation(request: Request) -> Response:
     upload, fields = await _audio_request(request, TranslationCreateFields)
     return _respond(await in_thread(request, services(request).audio.translate, upload, fields))
+
+
+async def create_speech(request: Request) -> Response:
+    params = parse_model(SpeechCreateParams, await read_json(request))
+    audio = await in_thread(request, services(request).speech.create, params)
+    # A plain iterator: Starlette pulls each upstream chunk in a worker thread as the client reads.
+    return StreamingResponse(iter(audio.chunks), media_type=audio.content_type)
