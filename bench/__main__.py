@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import coldstart, overhead, procs, runs, sizing, storage, streaming
+from bench import audio, coldstart, overhead, procs, runs, sizing, storage, streaming
 
 BENCHMARKS: dict[str, Callable[..., str]] = {
     "overhead": overhead.main,
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[..., str]] = {
     "uploads": storage.uploads_main,
     "runs": runs.main,
     "sizing": sizing.main,
+    "audio": audio.main,
 }
 # Investigation aids, run only when named.
 EXTRAS: dict[str, Callable[..., str]] = {

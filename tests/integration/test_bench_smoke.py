@@ -28,6 +28,7 @@ def test_quick_benchmark_run_prints_every_table() -> None:
         "### 4. Listing a thread",
         "### 5. Completing an upload",
         "### 7. Memory sizing",
+        "### 8. Audio uploads",
     ):
         assert heading in out
     assert out.count("**median of runs**") >= 3

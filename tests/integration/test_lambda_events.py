@@ -47,6 +47,7 @@ ANSWERS = {
     "assistants": "AssistantObject",
     "threads": "ThreadObject",
     "runs": "RunObject",
+    "audio": "CreateTranscriptionResponseJson",
 }
 
 

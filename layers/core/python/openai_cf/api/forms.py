@@ -1,4 +1,4 @@
-"""Multipart bodies (`POST /v1/files`, upload parts), parsed by python-multipart through Starlette.
+"""Multipart bodies (`POST /v1/files`, upload parts, audio uploads), parsed by python-multipart through Starlette.
 
 File parts are spooled to a temporary file past 1 MB (never held whole in memory) and the body is
 counted as it arrives, so a body without `Content-Length` cannot exceed the binary limit either.
@@ -51,13 +51,18 @@ def file_field(form: FormData, name: str) -> UploadFile:
 
 
 def text_fields(form: FormData) -> dict[str, Any]:
-    """The form's text fields, with `a[b]=v` parts gathered into `{"a": {"b": v}}`."""
+    """The form's text fields, with `a[b]=v` parts gathered into `{"a": {"b": v}}` and repeated
+    `a[]=v` parts into `{"a": [v, …]}` (how the SDK sends arrays, e.g. `timestamp_granularities[]`)."""
     fields: dict[str, Any] = {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             continue
         name, _, inner = key.partition("[")
-        if inner.endswith("]") and inner[:-1]:
+        if inner == "]":
+            items = fields.setdefault(name, [])
+            if isinstance(items, list):
+                items.append(value)
+        elif inner.endswith("]") and inner[:-1]:
             group = fields.setdefault(name, {})
             if isinstance(group, dict):
                 group[inner[:-1]] = value

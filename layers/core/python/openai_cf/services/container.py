@@ -15,6 +15,7 @@ from openai_cf.settings import Settings
 if TYPE_CHECKING:
     from openai_cf.credentials import Credentials
     from openai_cf.services.assistants import AssistantsService
+    from openai_cf.services.audio import AudioService
     from openai_cf.services.chat import ChatService
     from openai_cf.services.completions import CompletionsService
     from openai_cf.services.embeddings import EmbeddingsService
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from openai_cf.services.run_streams import RunStreams
     from openai_cf.services.run_worker import RunWorker
     from openai_cf.services.runs import RunsService
+    from openai_cf.services.speech import SpeechService
     from openai_cf.services.threads import ThreadsService
     from openai_cf.services.uploads import UploadsService
     from openai_cf.storage.aws import AwsClients
@@ -128,6 +130,18 @@ class Services:
         from openai_cf.services.embeddings import EmbeddingsService
 
         return EmbeddingsService(self.workers_ai, self.models)
+
+    @cached_property
+    def audio(self) -> AudioService:
+        from openai_cf.services.audio import AudioService
+
+        return AudioService(self.workers_ai, self.models)
+
+    @cached_property
+    def speech(self) -> SpeechService:
+        from openai_cf.services.speech import SpeechService
+
+        return SpeechService(self.workers_ai, self.models)
 
     @cached_property
     def files(self) -> FilesService:

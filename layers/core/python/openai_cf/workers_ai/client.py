@@ -57,6 +57,28 @@ class UpstreamStream:
         self._response.close()
 
 
+class BinaryStream:
+    """An open binary answer (speech audio): iterate for its bytes as they arrive."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, response: requests.Response) -> None:
+        self._response = response
+        self.content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0]
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_content(chunk_size=self.CHUNK)
+        except (requests.RequestException, OSError) as exc:
+            cancel.raise_if_cancelled()
+            raise e.BadGatewayError("The Workers AI audio stream broke off before it ended.") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._response.close()
+
+
 class WorkersAIClient:
     def __init__(
         self,
@@ -108,6 +130,19 @@ class WorkersAIClient:
         response = self._send("POST", self._run_url(model), json_body=body, stream=True, model=model, session=session)
         if response.headers.get("Content-Type", "").startswith("text/event-stream"):
             return UpstreamStream(response)
+        try:
+            return self._result(response, model)
+        finally:
+            response.close()
+
+    def open_binary(self, model: str, payload: dict[str, Any]) -> BinaryStream | Any:
+        """Run a model whose output is bytes (TTS) without holding them: a `BinaryStream` once the
+        headers arrived, or the plain `result` when the model answered with a JSON envelope
+        (melotts sends base64 audio that way)."""
+        response = self._send("POST", self._run_url(model), json_body=payload, stream=True, model=model)
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.startswith(("audio/", "application/octet-stream")):
+            return BinaryStream(response)
         try:
             return self._result(response, model)
         finally:

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, TEXT_GENERATION, ModelInfo, packaged_models
 
+from .audio import SPEECH_RECOGNITION_HANDLER, TEXT_TO_SPEECH_HANDLER
 from .context import RunContext, TaskHandler
 from .directives import Directives, parse_directives
 from .embeddings import EMBEDDINGS_HANDLER
@@ -41,6 +42,8 @@ PREFIX = "/client/v4/accounts/{account}/ai"
 TASK_HANDLERS: dict[str, TaskHandler] = {
     TEXT_GENERATION: TEXT_GENERATION_HANDLER,
     TEXT_EMBEDDINGS: EMBEDDINGS_HANDLER,
+    "Automatic Speech Recognition": SPEECH_RECOGNITION_HANDLER,
+    "Text-to-Speech": TEXT_TO_SPEECH_HANDLER,
 }
 
 
