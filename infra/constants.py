@@ -170,6 +170,7 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "embeddings": 512,
     # Waits on Whisper or a speech model; holds one upload of at most ~4.4 MiB (plus its base64).
     "audio": 512,
+    "moderations": 512,  # one Llama Guard call per input
     "runs": 512,  # stream=true runs hold the function for the whole generation
     EXECUTOR_NAME: 512,  # each step waits on one model call
     # Off the request path and rare (a run's message given up on): size hardly matters; 1 GB keeps

@@ -48,6 +48,7 @@ ROOTS = (
     "CreateTranscriptionResponseVerboseJson",
     "CreateTranslationResponseJson",
     "CreateTranslationResponseVerboseJson",
+    "CreateModerationResponse",
 )
 # Properties the spec types without null although its own description says OpenAI sends null:
 # `usage` "contains a null value except for the last chunk" (with include_usage).

@@ -17,7 +17,7 @@ from openai_cf.routes import FUNCTIONS  # noqa: E402
 
 # Lambda's bounds for a function's memory.
 LAMBDA_MIN_MB, LAMBDA_MAX_MB = 128, 10_240
-WAITS_ON_A_MODEL = ("chat_completions", "completions", "embeddings", "runs", constants.EXECUTOR_NAME)
+WAITS_ON_A_MODEL = ("chat_completions", "completions", "embeddings", "moderations", "runs", constants.EXECUTOR_NAME)
 OWN_WORK = ("models", "assistants", "threads", "files", "uploads", constants.DEAD_LETTERS_NAME)
 WORKERS = (constants.EXECUTOR_NAME, constants.DEAD_LETTERS_NAME)
 

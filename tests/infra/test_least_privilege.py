@@ -120,6 +120,7 @@ def expected(synth: Synth, name: str) -> set[Grant]:
         "completions": access_token | cloudflare,
         "embeddings": access_token | cloudflare,
         "audio": access_token | cloudflare,
+        "moderations": access_token | cloudflare,
         "files": access_token | everything_stored | objects("files/", GET, PUT, TAG, DELETE),
         "uploads": access_token | everything_stored | objects("uploads/", GET, PUT, DELETE)
         | objects("files/", PUT, TAG, DELETE, ABORT)

@@ -42,6 +42,7 @@ ANSWERS = {
     "chat_completions": "CreateChatCompletionResponse",
     "completions": "CreateCompletionResponse",
     "embeddings": "CreateEmbeddingResponse",
+    "moderations": "CreateModerationResponse",
     "files": "OpenAIFile",
     "uploads": "Upload",
     "assistants": "AssistantObject",

@@ -72,8 +72,8 @@ def test_bad_model_aliases_fail_at_start_up(raw: str) -> None:
 
 def test_route_table_rows_and_greedy_paths() -> None:
     assert FUNCTIONS == (
-        "models", "chat_completions", "completions", "embeddings", "audio", "files", "uploads", "assistants", "threads",
-        "runs",
+        "models", "chat_completions", "completions", "embeddings", "audio", "moderations", "files", "uploads",
+        "assistants", "threads", "runs",
     )  # fmt: skip
     # Functions whose routes store something get the table and bucket from CDK.
     assert frozenset({"files", "uploads", "assistants", "threads", "runs"}) == STORAGE_FUNCTIONS

@@ -236,9 +236,9 @@ def test_malformed_tools_are_rejected_by_the_schema(client: TestClient) -> None:
 def test_tool_directive_is_ignored_by_models_without_tools(client: TestClient) -> None:
     # Given llama-guard, whose schema neither lists nor forbids `tools`
     result = result_of(client, "@cf/meta/llama-guard-3-8b", user("emulate:tool=get_weather", tools=OPENAI_TOOLS))
-    # Then it answers text and never calls the tool
-    assert result["tool_calls"] == []
-    assert result["response"].startswith(OPENING)
+    # Then it answers its verdict, as Llama Guard does, and never calls the tool
+    assert "tool_calls" not in result
+    assert result["response"] == "safe"
 
 
 # --- Text generation: native dialect ---------------------------------------------------------------

@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/audio/transcriptions", "audio", "openai_cf.api.handlers.audio:create_transcription"),
     Route("POST", "/v1/audio/translations", "audio", "openai_cf.api.handlers.audio:create_translation"),
     Route("POST", "/v1/audio/speech", "audio", "openai_cf.api.handlers.audio:create_speech", streams=True),
+    Route("POST", "/v1/moderations", "moderations", "openai_cf.api.handlers.moderations:create_moderation"),
     Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file", storage=True),
     Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files", storage=True),
     Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file", storage=True),

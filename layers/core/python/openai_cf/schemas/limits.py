@@ -77,6 +77,11 @@ MAX_ADDITIONAL_MESSAGES = MAX_INITIAL_MESSAGES
 # One tool output (`submit_tool_outputs`): kept on its run step, whose outputs together must fit one
 # item (350 KB); as long as a message's text.
 MAX_TOOL_OUTPUT = MAX_MESSAGE_TEXT
+# Moderations (OpenAI states no bounds): every input is its own Llama Guard call, so the count is
+# bounded as embeddings' upstream batch is; one input's text is one Llama Guard message, whose
+# schema caps `content` at 131,072 characters.
+MAX_MODERATION_INPUTS = 100
+MAX_MODERATION_TEXT = 131_072
 
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME)]
 StopSequence = Annotated[str, Field(max_length=MAX_STOP_LENGTH)]

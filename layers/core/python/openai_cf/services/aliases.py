@@ -28,7 +28,9 @@ DEFAULT_ALIASES: dict[str, str] = {
     "dall-e-3": "@cf/black-forest-labs/flux-1-schnell",
     "gpt-image-1": "@cf/leonardo/lucid-origin",
     "omni-moderation-latest": "@cf/meta/llama-guard-3-8b",
+    "omni-moderation-2024-09-26": "@cf/meta/llama-guard-3-8b",
     "text-moderation-latest": "@cf/meta/llama-guard-3-8b",
+    "text-moderation-stable": "@cf/meta/llama-guard-3-8b",
 }
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from openai_cf.services.files import FilesService
     from openai_cf.services.messages import MessageBuilder, MessagesService
     from openai_cf.services.models import ModelRegistry
+    from openai_cf.services.moderations import ModerationsService
     from openai_cf.services.run_ledger import RunLedger
     from openai_cf.services.run_steps import RunStepsService
     from openai_cf.services.run_streams import RunStreams
@@ -142,6 +143,12 @@ class Services:
         from openai_cf.services.speech import SpeechService
 
         return SpeechService(self.workers_ai, self.models)
+
+    @cached_property
+    def moderations(self) -> ModerationsService:
+        from openai_cf.services.moderations import ModerationsService
+
+        return ModerationsService(self.workers_ai, self.models)
 
     @cached_property
     def files(self) -> FilesService:

@@ -25,6 +25,8 @@ embedding input), removed from echoed text:
 - `emulate:stream_json`: answer a `stream: true` request with a plain JSON envelope.
 - `emulate:reasoning`: OpenAI-dialect models emit `reasoning_content` first.
 - `emulate:json`: JSON mode without a `response_format`.
+- `emulate:unsafe=S1,S10`: Llama Guard models answer `unsafe` with those hazard codes (S1-S14; bare
+  `emulate:unsafe` means S1) instead of `safe` (see `guard.py`).
 - `emulate:tag=NAME`: record in `app.state.emulator.journal` how far the request got (events sent, completed or
   abandoned by its client), for tests that prove the bridge stops upstream work early.
 """

@@ -32,6 +32,7 @@ from .context import RunContext, TaskHandler
 from .directives import Directives, parse_directives
 from .embeddings import EMBEDDINGS_HANDLER
 from .errors import DEFAULT_API_TOKEN, EmulatorError, failure_response, not_implemented
+from .guard import GUARD_HANDLER, is_guard
 from .journal import Journal
 from .models_api import deprecation_date, model_schema, search_models
 from .text import TEXT_GENERATION_HANDLER
@@ -123,7 +124,8 @@ def _emulated_failure(state: EmulatorState, model: str, body: dict[str, Any], d:
 async def run_model(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
     info = _model(request.path_params["model"])
-    handler = TASK_HANDLERS.get(info.task)
+    # Llama Guard shares the Text Generation task but answers verdicts, not generations.
+    handler = GUARD_HANDLER if is_guard(info.name) else TASK_HANDLERS.get(info.task)
     if handler is None:
         raise not_implemented(f"task {info.task}")
     if request.query_params.get("queueRequest", "").lower() == "true":

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openai_cf.api.app import services
+from openai_cf.api.handlers import in_thread
+from openai_cf.api.parsing import parse_model, read_json
+from openai_cf.api.responses import json_response
+from openai_cf.schemas.moderations import ModerationCreateParams
+
+
+async def create_moderation(request: Request) -> Response:
+    params = parse_model(ModerationCreateParams, await read_json(request))
+    svc = services(request)
+    return json_response(await in_thread(request, svc.moderations.create, params))
