@@ -25,12 +25,13 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, TEXT_GENERATION, ModelInfo, packaged_models
+from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, TEXT_GENERATION, TEXT_TO_IMAGE, ModelInfo, packaged_models
 
 from .context import RunContext, TaskHandler
 from .directives import Directives, parse_directives
 from .embeddings import EMBEDDINGS_HANDLER
 from .errors import DEFAULT_API_TOKEN, EmulatorError, failure_response, not_implemented
+from .images import TEXT_TO_IMAGE_HANDLER
 from .journal import Journal
 from .models_api import deprecation_date, model_schema, search_models
 from .text import TEXT_GENERATION_HANDLER
@@ -41,6 +42,7 @@ PREFIX = "/client/v4/accounts/{account}/ai"
 TASK_HANDLERS: dict[str, TaskHandler] = {
     TEXT_GENERATION: TEXT_GENERATION_HANDLER,
     TEXT_EMBEDDINGS: EMBEDDINGS_HANDLER,
+    TEXT_TO_IMAGE: TEXT_TO_IMAGE_HANDLER,
 }
 
 
