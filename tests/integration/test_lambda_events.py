@@ -42,6 +42,7 @@ ANSWERS = {
     "chat_completions": "CreateChatCompletionResponse",
     "completions": "CreateCompletionResponse",
     "embeddings": "CreateEmbeddingResponse",
+    "images": "ImagesResponse",
     "files": "OpenAIFile",
     "uploads": "Upload",
     "assistants": "AssistantObject",
