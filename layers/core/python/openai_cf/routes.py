@@ -49,6 +49,10 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/v1/embeddings", "embeddings", "openai_cf.api.handlers.embeddings:create_embedding"),
     Route("POST", "/v1/images/generations", "images", "openai_cf.api.handlers.images:create_image", storage=True),
+    Route("POST", "/v1/images/edits", "images", "openai_cf.api.handlers.images:create_image_edit", storage=True),
+    Route(
+        "POST", "/v1/images/variations", "images", "openai_cf.api.handlers.images:create_image_variation", storage=True
+    ),
     Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file", storage=True),
     Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files", storage=True),
     Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file", storage=True),

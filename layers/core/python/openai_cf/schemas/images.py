@@ -44,3 +44,31 @@ class Image(BaseModel):
 class ImagesResponse(BaseModel):
     created: int
     data: list[Image]
+
+
+class ImageEditFields(RequestModel):
+    """The text fields of `POST /v1/images/edits` (the files are read apart)."""
+
+    prompt: str = Field(min_length=1, max_length=MAX_IMAGE_PROMPT)
+    model: lim.ModelName | None = None
+    n: int | None = Field(default=None, ge=1, le=10)
+    size: str | None = None
+    quality: ImageQuality | None = None
+    response_format: ImageResponseFormat | None = None
+    background: Literal["transparent", "opaque", "auto"] | None = None
+    output_format: Literal["png", "jpeg", "webp"] | None = None
+    output_compression: int | None = Field(default=None, ge=0, le=100)
+    input_fidelity: Literal["high", "low"] | None = None
+    stream: bool | None = None
+    partial_images: int | None = Field(default=None, ge=0, le=3)
+    user: lim.Identifier | None = None
+
+
+class ImageVariationFields(RequestModel):
+    """The text fields of `POST /v1/images/variations` (the image is read apart)."""
+
+    model: lim.ModelName | None = None
+    n: int | None = Field(default=None, ge=1, le=10)
+    size: str | None = None
+    response_format: ImageResponseFormat | None = None
+    user: lim.Identifier | None = None

@@ -55,7 +55,7 @@ def _properties(model: ResolvedModel) -> dict[str, Any]:
     return dict((model.info.input_schema or {}).get("properties") or {})
 
 
-def _check_prompt(prompt: str, model: ResolvedModel) -> None:
+def check_prompt(prompt: str, model: ResolvedModel) -> None:
     limit = (_properties(model).get("prompt") or {}).get("maxLength")
     if limit is not None and len(prompt) > int(limit):
         raise InvalidRequestError(
@@ -90,7 +90,7 @@ class ImagesService:
         model = self.models.resolve(params.model or DEFAULT_MODEL, task=TEXT_TO_IMAGE)
         n = params.n or 1
         _check_n(n, model.requested)
-        _check_prompt(params.prompt, model)
+        check_prompt(params.prompt, model)
         size = dimensions(params.size, requested=model.requested, model=model.name, schema=model.info.input_schema)
         payload: dict[str, Any] = {"prompt": params.prompt, **size.payload()}
         pictures = self.render(model, payload, n)
