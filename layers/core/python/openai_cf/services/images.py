@@ -119,7 +119,9 @@ class ImagesService:
         self, pictures: list[tuple[bytes, str]], response_format: str, *, revised_prompt: str | None = None
     ) -> ImagesResponse:
         if response_format == "url":
-            data = [Image(url=self.store.publish(d, t), revised_prompt=revised_prompt) for d, t in pictures]
+            # One S3 PUT per image, at once as the upstream calls were (same bound, same cancel scope).
+            urls = fan_out(len(pictures), lambda i: self.store.publish(*pictures[i]))
+            data = [Image(url=url, revised_prompt=revised_prompt) for url in urls]
         else:
             data = [Image(b64_json=base64.b64encode(d).decode(), revised_prompt=revised_prompt) for d, _ in pictures]
         return ImagesResponse(created=int(self.clock()), data=data)
