@@ -181,4 +181,6 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "threads": 1024,
     "files": 1024,
     "uploads": 1024,
+    # Mostly waits on Workers AI (seconds per image); up to ten images of a few MB each fit in 512 MB.
+    "images": 512,
 }

@@ -67,6 +67,9 @@ ACCESS: dict[str, Access] = {
         },
         lists=(constants.UPLOAD_PARTS_PREFIX,),
     ),
+    # Generated images: written once (PutObject), opened through presigned links it signs (GetObject);
+    # no table: nothing about an image is recorded.
+    "images": Access(table=(), objects={constants.IMAGES_PREFIX: (_GET, _PUT)}),
     # Objects only: a message's file ids are checked against the file records, never the bytes.
     "assistants": Access(),
     "threads": Access(),
@@ -78,7 +81,7 @@ ACCESS: dict[str, Access] = {
     constants.DEAD_LETTERS_NAME: Access(table=("dynamodb:GetItem", "dynamodb:UpdateItem")),
 }
 # A function with storage routes that lands later, before it has its own entry above (e.g. the
-# images endpoints): every object action of the bucket, and listing, as before this table existed.
+# audio endpoints): every object action of the bucket, and listing, as before this table existed.
 DEFAULT_ACCESS = Access(objects={"": (_GET, _PUT, _DELETE, _ABORT)}, lists=("",))
 
 
@@ -128,8 +131,9 @@ class Storage(Construct):
         """The table's name and the table actions of function `name`; the bucket's name and its
         object actions, on its key prefixes only, if it has any (`access_of`)."""
         access = access_of(name)
-        function.add_environment(constants.TABLE_ENV, self.table.table_name)
-        self.table.grant(function, *access.table)
+        if access.table:
+            function.add_environment(constants.TABLE_ENV, self.table.table_name)
+            self.table.grant(function, *access.table)
         if not access.objects:
             return
         function.add_environment(constants.BUCKET_ENV, self.bucket.bucket_name)

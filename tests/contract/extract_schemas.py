@@ -49,6 +49,7 @@ ROOTS = (
     "CreateTranslationResponseJson",
     "CreateTranslationResponseVerboseJson",
     "CreateModerationResponse",
+    "ImagesResponse",
 )
 # Properties the spec types without null although its own description says OpenAI sends null:
 # `usage` "contains a null value except for the last chunk" (with include_usage).

@@ -125,6 +125,7 @@ def expected(synth: Synth, name: str) -> set[Grant]:
         "uploads": access_token | everything_stored | objects("uploads/", GET, PUT, DELETE)
         | objects("files/", PUT, TAG, DELETE, ABORT)
         | grants("s3:ListBucket", bucket, {"StringLike": {"s3:prefix": ["uploads/*"]}}),
+        "images": access_token | cloudflare | objects("images/", GET, PUT),
         "assistants": access_token | cloudflare | everything_stored,
         "threads": access_token | everything_stored,
         "runs": access_token | cloudflare | everything_stored | objects("files/", GET)

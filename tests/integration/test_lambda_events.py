@@ -43,6 +43,7 @@ ANSWERS = {
     "completions": "CreateCompletionResponse",
     "embeddings": "CreateEmbeddingResponse",
     "moderations": "CreateModerationResponse",
+    "images": "ImagesResponse",
     "files": "OpenAIFile",
     "uploads": "Upload",
     "assistants": "AssistantObject",

@@ -72,11 +72,11 @@ def test_bad_model_aliases_fail_at_start_up(raw: str) -> None:
 
 def test_route_table_rows_and_greedy_paths() -> None:
     assert FUNCTIONS == (
-        "models", "chat_completions", "completions", "embeddings", "audio", "moderations", "files", "uploads",
-        "assistants", "threads", "runs",
+        "models", "chat_completions", "completions", "embeddings", "audio", "moderations", "images", "files",
+        "uploads", "assistants", "threads", "runs",
     )  # fmt: skip
     # Functions whose routes store something get the table and bucket from CDK.
-    assert frozenset({"files", "uploads", "assistants", "threads", "runs"}) == STORAGE_FUNCTIONS
+    assert frozenset({"images", "files", "uploads", "assistants", "threads", "runs"}) == STORAGE_FUNCTIONS
     # Routes match in order: `POST /v1/threads/runs` (create and run) comes before the thread update
     posts = [r.path for r in ROUTES if r.method == "POST"]
     assert posts.index("/v1/threads/runs") < posts.index("/v1/threads/{thread_id}")

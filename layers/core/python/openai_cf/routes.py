@@ -52,6 +52,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/audio/translations", "audio", "openai_cf.api.handlers.audio:create_translation"),
     Route("POST", "/v1/audio/speech", "audio", "openai_cf.api.handlers.audio:create_speech", streams=True),
     Route("POST", "/v1/moderations", "moderations", "openai_cf.api.handlers.moderations:create_moderation"),
+    Route("POST", "/v1/images/generations", "images", "openai_cf.api.handlers.images:create_image", storage=True),
+    Route("POST", "/v1/images/edits", "images", "openai_cf.api.handlers.images:create_image_edit", storage=True),
+    Route(
+        "POST", "/v1/images/variations", "images", "openai_cf.api.handlers.images:create_image_variation", storage=True
+    ),
     Route("POST", "/v1/files", "files", "openai_cf.api.handlers.files:create_file", storage=True),
     Route("GET", "/v1/files", "files", "openai_cf.api.handlers.files:list_files", storage=True),
     Route("GET", "/v1/files/{file_id}", "files", "openai_cf.api.handlers.files:retrieve_file", storage=True),

@@ -23,7 +23,7 @@ from openai_cf.errors import InvalidRequestError, UnsupportedMediaTypeError
 MAX_FIELDS = 32
 
 
-async def read_form(request: Request, *, max_bytes: int) -> FormData:
+async def read_form(request: Request, *, max_bytes: int, max_files: int = 1) -> FormData:
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedMediaTypeError("This endpoint takes multipart/form-data.", code="unsupported_media_type")
@@ -38,7 +38,7 @@ async def read_form(request: Request, *, max_bytes: int) -> FormData:
         return message
 
     try:
-        return await Request(request.scope, counted).form(max_files=1, max_fields=MAX_FIELDS)
+        return await Request(request.scope, counted).form(max_files=max_files, max_fields=MAX_FIELDS)
     except (MultiPartException, MultipartParseError) as exc:
         raise InvalidRequestError(f"The multipart body could not be parsed: {exc}") from exc
 
@@ -48,6 +48,11 @@ def file_field(form: FormData, name: str) -> UploadFile:
     if not isinstance(value, UploadFile):
         raise InvalidRequestError(f"Missing required parameter: '{name}'.", param=name)
     return value
+
+
+def file_fields(form: FormData, name: str) -> list[UploadFile]:
+    """Every file sent as `name` or, as the SDK sends a list, as `name[]` parts (in order)."""
+    return [v for key in (name, f"{name}[]") for v in form.getlist(key) if isinstance(v, UploadFile)]
 
 
 def text_fields(form: FormData) -> dict[str, Any]:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from openai_cf.services.completions import CompletionsService
     from openai_cf.services.embeddings import EmbeddingsService
     from openai_cf.services.files import FilesService
+    from openai_cf.services.image_edits import ImageEdits
+    from openai_cf.services.images import ImagesService
     from openai_cf.services.messages import MessageBuilder, MessagesService
     from openai_cf.services.models import ModelRegistry
     from openai_cf.services.moderations import ModerationsService
@@ -149,6 +151,19 @@ class Services:
         from openai_cf.services.moderations import ModerationsService
 
         return ModerationsService(self.workers_ai, self.models)
+
+    @cached_property
+    def images(self) -> ImagesService:
+        from openai_cf.services.images import ImagesService
+        from openai_cf.storage.images import ImageStore
+
+        return ImagesService(self.workers_ai, self.models, ImageStore(self.blobs))
+
+    @cached_property
+    def image_edits(self) -> ImageEdits:
+        from openai_cf.services.image_edits import ImageEdits
+
+        return ImageEdits(self.images)
 
     @cached_property
     def files(self) -> FilesService:

@@ -34,6 +34,9 @@ class AwsClients:
             retries={"max_attempts": 3, "mode": "standard"},
             max_pool_connections=64,
             s3={"addressing_style": "path"} if self._endpoint_url else None,
+            # Presigned S3 links (generated images) signed with SigV4, which carries its expiry in
+            # `X-Amz-Expires`; boto3 would otherwise presign with legacy SigV2 in some regions.
+            signature_version="s3v4" if service == "s3" else None,
         )
         session = boto3.session.Session()
         return session.client(service, region_name=self._region, endpoint_url=self._endpoint_url, config=config)

@@ -54,6 +54,11 @@ class BlobStore:
     def _s3(self) -> Any:
         return self._clients.client("s3")
 
+    @property
+    def client(self) -> Any:
+        """The S3 client, for what only it can do (presigning a link)."""
+        return self._s3
+
     def put_file(
         self, key: str, fileobj: IO[bytes], *, content_type: str = "application/octet-stream",
         tagging: str | None = None,

@@ -19,6 +19,7 @@ Dialect = Literal["native", "openai"]
 
 TEXT_GENERATION = "Text Generation"
 TEXT_EMBEDDINGS = "Text Embeddings"
+TEXT_TO_IMAGE = "Text-to-Image"
 
 
 @cache

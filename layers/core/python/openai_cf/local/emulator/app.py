@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, TEXT_GENERATION, ModelInfo, packaged_models
+from openai_cf.workers_ai.catalog import TEXT_EMBEDDINGS, TEXT_GENERATION, TEXT_TO_IMAGE, ModelInfo, packaged_models
 
 from .audio import SPEECH_RECOGNITION_HANDLER, TEXT_TO_SPEECH_HANDLER
 from .context import RunContext, TaskHandler
@@ -33,6 +33,7 @@ from .directives import Directives, parse_directives
 from .embeddings import EMBEDDINGS_HANDLER
 from .errors import DEFAULT_API_TOKEN, EmulatorError, failure_response, not_implemented
 from .guard import GUARD_HANDLER, is_guard
+from .images import TEXT_TO_IMAGE_HANDLER
 from .journal import Journal
 from .models_api import deprecation_date, model_schema, search_models
 from .text import TEXT_GENERATION_HANDLER
@@ -45,6 +46,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     TEXT_EMBEDDINGS: EMBEDDINGS_HANDLER,
     "Automatic Speech Recognition": SPEECH_RECOGNITION_HANDLER,
     "Text-to-Speech": TEXT_TO_SPEECH_HANDLER,
+    TEXT_TO_IMAGE: TEXT_TO_IMAGE_HANDLER,
 }
 
 
