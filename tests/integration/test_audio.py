@@ -138,6 +138,8 @@ def test_a_model_without_a_translate_task_is_refused(client: OpenAI) -> None:
         ({"timestamp_granularities": ["word"]}, "timestamp_granularities"),
         ({"timestamp_granularities": ["char"], "response_format": "verbose_json"}, "timestamp_granularities[0]"),
         ({"include": ["logprobs"]}, "include"),
+        ({"stream": True}, "stream"),
+        ({"chunking_strategy": {"type": "server_vad"}}, "chunking_strategy"),
         ({"extra_body": {"diarize": "true"}}, "diarize"),
     ],
 )
